@@ -1,0 +1,32 @@
+import yargs, { type Argv, type CommandModule } from 'yargs';
+import { ExitCode, UsageError, toHfhpcError } from '@hfhpc/core';
+import { globalOptions, type GlobalArgs } from './global-options.js';
+
+// One module per command under ./commands; each exports `command`. Registered here, in the
+// order `--help` lists them.
+const commands: CommandModule<GlobalArgs, any>[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Parse argv, run the command, return the exit code. Never calls process.exit. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    let cli: Argv<GlobalArgs> = globalOptions(yargs(argv))
+      .scriptName('hfhpc')
+      .usage('$0 <command> [options]\n\nDownload Hugging Face Hub datasets onto an HPC cluster as a Slurm job array.')
+      .demandCommand(1, 'name a command; see hfhpc --help')
+      .recommendCommands()
+      .strict()
+      .fail((msg, err) => {
+        throw err ?? new UsageError(msg, { hint: 'see hfhpc --help' });
+      })
+      .help()
+      .version(false);
+    for (const c of commands) cli = cli.command(c);
+    const result = await cli.parseAsync();
+    // A handler may set the exit code it wants through `exitCode` on argv.
+    return typeof result.exitCode === 'number' ? result.exitCode : ExitCode.OK;
+  } catch (err) {
+    const e = toHfhpcError(err);
+    process.stderr.write(`hfhpc: ${e.toUserString()}\n`);
+    return e.exitCode;
+  }
+}

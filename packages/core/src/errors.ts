@@ -1,0 +1,168 @@
+// Every error hfhpc raises on purpose. Each carries a stable `code`, the process exit code
+// from design.md, and a hint telling the user what to do. Only the CLI entry turns them into
+// an exit; anything else that escapes is an internal error (a bug).
+
+/** Exit codes of the command-line contract (design.md). */
+export const ExitCode = {
+  /** All work done. */
+  OK: 0,
+  /** Some work failed; the output names it. */
+  FAILED: 1,
+  /** Bad input (usage, manifest, allow-list, unsafe path, credentials); nothing written. */
+  BAD_INPUT: 2,
+  /** A bug in hfhpc (sysexits EX_SOFTWARE). */
+  INTERNAL: 70,
+  /** Interrupted by a signal, lease released, safe to requeue (sysexits EX_TEMPFAIL). */
+  INTERRUPTED: 75,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export interface HfhpcErrorOptions {
+  /** What the user should do about it, in one sentence. */
+  hint?: string;
+  cause?: unknown;
+  /** Structured context for logs (never a token). */
+  context?: Record<string, unknown>;
+}
+
+export abstract class HfhpcError extends Error {
+  abstract readonly code: string;
+  abstract readonly exitCode: ExitCodeValue;
+  readonly hint?: string;
+  readonly context: Record<string, unknown>;
+
+  constructor(message: string, options: HfhpcErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+    this.context = options.context ?? {};
+  }
+
+  /** One line for the terminal: message, then the hint. */
+  toUserString(): string {
+    return this.hint ? `${this.message} (${this.hint})` : this.message;
+  }
+}
+
+/** Bad command-line usage. */
+export class UsageError extends HfhpcError {
+  readonly code = 'E_USAGE';
+  readonly exitCode = ExitCode.BAD_INPUT;
+}
+
+/** One or more problems in a manifest; `problems` lists every one so all can be fixed at once. */
+export class ManifestError extends HfhpcError {
+  readonly code = 'E_MANIFEST';
+  readonly exitCode = ExitCode.BAD_INPUT;
+  readonly problems: string[];
+  constructor(file: string, problems: string[], options: HfhpcErrorOptions = {}) {
+    super(
+      problems.length === 1
+        ? `${file}: ${problems[0]}`
+        : `${file}: ${problems.length} problems: ${problems.join('; ')}`,
+      { hint: 'fix the manifest and run again', ...options },
+    );
+    this.problems = problems;
+  }
+}
+
+/** A repo id outside the allow-list or not of the form org/name. */
+export class NotAllowedError extends HfhpcError {
+  readonly code = 'E_NOT_ALLOWED';
+  readonly exitCode = ExitCode.BAD_INPUT;
+}
+
+/** A path from the Hub or the manifest that would leave its directory. */
+export class UnsafePathError extends HfhpcError {
+  readonly code = 'E_UNSAFE_PATH';
+  readonly exitCode = ExitCode.BAD_INPUT;
+}
+
+/** Missing, invalid or insufficient credentials (401/403, gated repos). Never retried. */
+export class AuthError extends HfhpcError {
+  readonly code = 'E_AUTH';
+  readonly exitCode = ExitCode.BAD_INPUT;
+}
+
+/** An answer from the Hub or CDN that is an error (after retries, where retries apply). */
+export class HubError extends HfhpcError {
+  readonly code = 'E_HUB';
+  readonly exitCode = ExitCode.FAILED;
+  readonly statusCode?: number;
+  /** The Hub's X-Error-Code, e.g. RepoNotFound, GatedRepo, EntryNotFound. */
+  readonly hubErrorCode?: string;
+  readonly url?: string;
+  constructor(
+    message: string,
+    options: HfhpcErrorOptions & { statusCode?: number; hubErrorCode?: string; url?: string } = {},
+  ) {
+    super(message, options);
+    this.statusCode = options.statusCode;
+    this.hubErrorCode = options.hubErrorCode;
+    this.url = options.url;
+  }
+}
+
+/** Bytes on disk do not match the size or hash the Hub listed. */
+export class IntegrityError extends HfhpcError {
+  readonly code = 'E_INTEGRITY';
+  readonly exitCode = ExitCode.FAILED;
+}
+
+/** Not enough space (ENOSPC, or the pre-flight check), or the root is not writable. */
+export class DiskError extends HfhpcError {
+  readonly code = 'E_DISK';
+  readonly exitCode = ExitCode.FAILED;
+}
+
+/** The lease on a shard was lost (expired and re-claimed): the holder must stop touching it. */
+export class LeaseLostError extends HfhpcError {
+  readonly code = 'E_LEASE_LOST';
+  readonly exitCode = ExitCode.FAILED;
+}
+
+/** A write carried a fencing token older than the shard's current one and was refused. */
+export class StaleFenceError extends HfhpcError {
+  readonly code = 'E_STALE_FENCE';
+  readonly exitCode = ExitCode.FAILED;
+}
+
+/** The state database could not be used (busy beyond retries, corrupt, newer schema). */
+export class StateError extends HfhpcError {
+  readonly code = 'E_STATE';
+  readonly exitCode = ExitCode.FAILED;
+}
+
+/** Slurm refused or failed a command (sbatch, scontrol). */
+export class SchedulerError extends HfhpcError {
+  readonly code = 'E_SCHEDULER';
+  readonly exitCode = ExitCode.FAILED;
+}
+
+/** Stopped by SIGTERM/SIGINT/SIGUSR1 after releasing the lease: safe to requeue. */
+export class InterruptedError extends HfhpcError {
+  readonly code = 'E_INTERRUPTED';
+  readonly exitCode = ExitCode.INTERRUPTED;
+}
+
+/** Work finished but some of it failed; the message names what. */
+export class WorkFailedError extends HfhpcError {
+  readonly code = 'E_WORK_FAILED';
+  readonly exitCode = ExitCode.FAILED;
+}
+
+/** A bug: reported as such, never expected. */
+export class InternalError extends HfhpcError {
+  readonly code = 'E_INTERNAL';
+  readonly exitCode = ExitCode.INTERNAL;
+}
+
+/** Wrap anything thrown into an HfhpcError (unknown errors become InternalError). */
+export function toHfhpcError(err: unknown): HfhpcError {
+  if (err instanceof HfhpcError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new InternalError(`internal error: ${message}`, {
+    cause: err,
+    hint: 'this is a bug in hfhpc; please report it with the log',
+  });
+}

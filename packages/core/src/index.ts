@@ -1,0 +1,2 @@
+// Public API of @hfhpc/core: re-exports only.
+export * from './errors.js';

@@ -1,0 +1,2 @@
+// Public API of @hfhpc/fakehub: re-exports only.
+export {};

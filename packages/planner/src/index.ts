@@ -1,0 +1,2 @@
+// Public API of @hfhpc/planner: re-exports only.
+export {};

@@ -1,0 +1,2 @@
+// Public API of @hfhpc/worker: re-exports only.
+export {};
