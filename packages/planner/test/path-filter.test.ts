@@ -1,0 +1,55 @@
+import { describe, expect, it } from '@jest/globals';
+import { createPathFilter } from '../src/path-filter.js';
+
+const paths = [
+  'README.md',
+  '.gitattributes',
+  'data/python/a.parquet',
+  'data/python/sub/b.parquet',
+  'data/python/NOTES.md',
+  'data/java/c.parquet',
+  '.hidden/d.parquet',
+  'data/python.parquet',
+];
+
+const keep = (include?: string[], exclude?: string[]) => paths.filter(createPathFilter({ include, exclude }));
+
+describe('createPathFilter', () => {
+  it('keeps everything without patterns', () => {
+    expect(keep()).toEqual(paths);
+    expect(keep([], [])).toEqual(paths);
+  });
+
+  it('matches ** across folders and dot entries, like fast-glob with dot: true', () => {
+    expect(keep(['data/python/**'])).toEqual(['data/python/a.parquet', 'data/python/sub/b.parquet', 'data/python/NOTES.md']);
+    expect(keep(['**/*.parquet'])).toEqual([
+      'data/python/a.parquet',
+      'data/python/sub/b.parquet',
+      'data/java/c.parquet',
+      '.hidden/d.parquet',
+      'data/python.parquet',
+    ]);
+    expect(keep(['.*'])).toEqual(['.gitattributes']);
+  });
+
+  it('applies exclude after include', () => {
+    expect(keep(['data/**'], ['**/*.md', 'data/java/**'])).toEqual([
+      'data/python/a.parquet',
+      'data/python/sub/b.parquet',
+      'data/python.parquet',
+    ]);
+    expect(keep(undefined, ['**/*.md'])).not.toContain('README.md');
+  });
+
+  it('does not let * cross a slash, supports braces and extglobs, is case-sensitive', () => {
+    expect(keep(['data/*'])).toEqual(['data/python.parquet']);
+    expect(keep(['data/{java,python}/*.parquet'])).toEqual(['data/python/a.parquet', 'data/java/c.parquet']);
+    expect(keep(['data/python/!(a).parquet'])).toEqual([]);
+    expect(keep(['data/python/@(a|x).parquet'])).toEqual(['data/python/a.parquet']);
+    expect(keep(['readme.md'])).toEqual([]);
+  });
+
+  it('ignores a leading ./ in patterns, as fast-glob does', () => {
+    expect(keep(['./README.md'])).toEqual(['README.md']);
+  });
+});
