@@ -1,0 +1,25 @@
+import { DiskError, formatBytes } from '@hfhpc/core';
+
+// Errors that mean "this filesystem will not take our bytes": every later write would fail
+// the same way, so the task stops instead of failing file after file.
+const DISK_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EACCES']);
+
+export function isDiskErrno(err: unknown): boolean {
+  return DISK_CODES.has((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+}
+
+/** A one-line DiskError naming the path and the space still needed, or undefined for other errors. */
+export function toDiskError(err: unknown, params: { path: string; bytesNeeded: number }): DiskError | undefined {
+  if (err instanceof DiskError) return err;
+  if (!isDiskErrno(err)) return undefined;
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? `no space left (${code}) writing ${params.path}; ${formatBytes(params.bytesNeeded)} still needed`
+      : `cannot write ${params.path} (${code}: ${code === 'EROFS' ? 'read-only filesystem' : 'permission denied'})`;
+  return new DiskError(why, {
+    cause: err,
+    hint: 'free space or fix permissions under the root, then run again: partial files are kept and resumed',
+    context: { path: params.path, bytesNeeded: params.bytesNeeded, code },
+  });
+}

@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { assertNoSymlinkEscape, type CacheLayout } from '@hfhpc/core';
+
+export interface PlaceFileParams {
+  /** The repo's cache layout (core `cacheLayout(root, repo)`). */
+  layout: CacheLayout;
+  repo: string;
+  commit: string;
+  /** Repo-relative file path from the plan (validated again here). */
+  path: string;
+  /** The blob name (etag) the link points to. */
+  blob: string;
+}
+
+/**
+ * Create `snapshots/<commit>/<path>` as a relative symlink to `../../blobs/<blob>` (one more
+ * `..` per folder), as huggingface_hub does. Idempotent: a correct link is left alone, a wrong
+ * one is replaced atomically (symlink under a temp name, then rename). Refuses to create
+ * folders through a symlink that leads out of the repo folder.
+ */
+export async function placeSnapshotLink(params: PlaceFileParams): Promise<string> {
+  const { layout, repo, commit, path, blob } = params;
+  const linkPath = layout.snapshotPath(commit, path);
+  const target = layout.blobLinkTarget(path, blob);
+  const parent = dirname(linkPath);
+  await assertNoSymlinkEscape(layout.repoDir, parent, { repo });
+  await mkdir(parent, { recursive: true });
+  const existing = await lstat(linkPath).catch(() => undefined);
+  if (existing?.isSymbolicLink() && (await readlink(linkPath)) === target) return linkPath;
+  const temp = `${linkPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await symlink(target, temp);
+    await rename(temp, linkPath);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  return linkPath;
+}
