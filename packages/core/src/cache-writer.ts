@@ -1,0 +1,101 @@
+// Atomic writers for the two metadata files of the Hugging Face cache layout
+// (hf-hub-protocol.md §4.2, §4.5): `refs/<revision>` and `trees/<commit>.json`. The planner
+// writes them right after listing, before any download, so an interrupted run is reported
+// incomplete offline; the worker may rewrite them. Both go through a temp file + rename, so a
+// reader never sees half a file, and two writers of the same content cannot corrupt it.
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { UnsafePathError } from './errors.js';
+
+const COMMIT_RE = /^[0-9a-f]{40}$/;
+
+/** One file of a commit, as the tree listing gives it. */
+export interface TreeFileEntry {
+  path: string;
+  size: number;
+  /** Git blob sha1 (of the pointer file for LFS files). */
+  oid: string;
+  /** sha256 of the content, LFS files only. */
+  lfsSha256?: string | null;
+}
+
+export interface WriteRefParams {
+  /** The repo's cache folder, `<root>/datasets--{org}--{name}`. */
+  repoDir: string;
+  /** Branch or tag name, e.g. `main` or `refs/pr/1`. A full commit sha writes nothing. */
+  revision: string;
+  /** The 40-hex commit the revision was pinned to. */
+  commit: string;
+}
+
+/**
+ * Write `refs/<revision>` = commit (no newline). Returns the path written, or undefined when
+ * the revision is itself a commit sha (the layout has no ref for those).
+ */
+export async function writeRef(params: WriteRefParams): Promise<string | undefined> {
+  const { repoDir, revision, commit } = params;
+  assertCommit(commit);
+  if (COMMIT_RE.test(revision)) return undefined;
+  assertSafeRevision(revision);
+  const target = join(repoDir, 'refs', ...revision.split('/'));
+  await writeFileAtomic(target, commit);
+  return target;
+}
+
+export interface WriteTreeParams {
+  repoDir: string;
+  commit: string;
+  files: Iterable<TreeFileEntry>;
+}
+
+/** Write `trees/<commit>.json` in the format current Python clients read (§4.5). */
+export async function writeTree(params: WriteTreeParams): Promise<string> {
+  const { repoDir, commit } = params;
+  assertCommit(commit);
+  const entries = [...params.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const files: Record<string, Record<string, string | number>> = {};
+  for (const f of entries) {
+    // xet_hash is left out on purpose: a wrong one makes the client ignore the whole file.
+    files[f.path] = f.lfsSha256
+      ? { size: f.size, blob_id: f.oid, lfs_sha256: f.lfsSha256, lfs_size: f.size }
+      : { size: f.size, blob_id: f.oid };
+  }
+  const target = join(repoDir, 'trees', `${commit}.json`);
+  await writeFileAtomic(target, JSON.stringify({ format_version: 1, files }));
+  return target;
+}
+
+/** Write a file through a sibling temp file and a rename; the temp file never survives a failure. */
+export async function writeFileAtomic(target: string, content: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(temp, content);
+    await rename(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+function assertCommit(commit: string): void {
+  if (!COMMIT_RE.test(commit)) {
+    throw new UnsafePathError(`Expected a 40-hex commit sha, got \`${commit}\``, { hint: 'this is a bug in the caller' });
+  }
+}
+
+// A revision becomes a path under refs/, so it must not be able to leave that folder.
+function assertSafeRevision(revision: string): void {
+  const segments = revision.split('/');
+  if (
+    revision.includes('\\') ||
+    revision.includes('\0') ||
+    segments.some((s) => s === '' || s === '.' || s === '..') ||
+    /^[A-Za-z]:/.test(revision)
+  ) {
+    throw new UnsafePathError(`Refusing revision \`${revision}\`: it cannot be stored as refs/${revision}`, {
+      hint: 'use a branch, tag or commit sha without empty, "." or ".." segments',
+    });
+  }
+}

@@ -1,0 +1,131 @@
+// The `fetch` handed to @huggingface/hub for API calls (repo info, tree pages). The library
+// neither retries nor keeps the Hub's X-Error-Code, and it would send the token to whatever
+// absolute URL a `Link` header names. This wrapper owns those three things: it adds the token
+// only for the Hub's own origin (also across redirects), retries 5xx/408/429 and network
+// errors with core's backoff (honouring Retry-After and RateLimit), and turns a final failure
+// into core's typed error, which then propagates out of the library call unchanged.
+import { classifyHttpFailure, hubErrorFromNetworkFailure, hubErrorFromResponse } from '../http-error.js';
+import { rateLimitWaitMs } from '../rate-limit-headers.js';
+import { retryDelay } from '../retry-delay.js';
+import { sameOrigin } from '../hub-url.js';
+
+/** Options every Hub client call takes. */
+export interface HubClientOptions {
+  /** Hub base URL, already validated (`assertHubUrl`). */
+  hubUrl: string;
+  /** Sent as `Authorization: Bearer` to the Hub's origin only. Default: none (anonymous). */
+  accessToken?: string;
+  /** The transport. Default: the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Attempts per request, the first included. Default 6. */
+  maxAttempts?: number;
+  /** Backoff base in ms (see `retryDelay`). Default 1000. */
+  retryBaseMs?: number;
+  /** Longest backoff window in ms. Default 60 000. */
+  retryCapMs?: number;
+  /** Waits between attempts. Default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Clock for HTTP-date Retry-After. Default `Date.now`. */
+  now?: () => number;
+  /** Told about every retry (for a log line). */
+  onRetry?: (info: RetryInfo) => void;
+}
+
+export interface RetryInfo {
+  attempt: number;
+  delayMs: number;
+  url: string;
+  /** `HTTP 503`, `rate limited (429)` or a network error code. */
+  reason: string;
+}
+
+export interface HubFetchContext {
+  /** `org/name`, for error messages. */
+  repo: string;
+  /** Revision asked for, for error messages. */
+  revision?: string;
+  /** File path, for resolve probes. */
+  path?: string;
+}
+
+const MAX_REDIRECTS = 5;
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A `fetch` for Hub API calls about one repo; see the file comment. */
+export function createHubFetch(options: HubClientOptions, context: HubFetchContext): typeof fetch {
+  const transport = options.fetch ?? fetch;
+  const maxAttempts = options.maxAttempts ?? 6;
+  const sleep = options.sleep ?? defaultSleep;
+  const now = options.now ?? Date.now;
+
+  const once = async (url: string, init: RequestInit): Promise<Response> => {
+    // Redirects are followed here, not by fetch, so the token is dropped when the origin changes.
+    let current = url;
+    for (let hop = 0; ; hop++) {
+      const headers = new Headers(init.headers);
+      headers.delete('authorization');
+      if (options.accessToken && sameOrigin(current, options.hubUrl)) headers.set('authorization', `Bearer ${options.accessToken}`);
+      const res = await transport(current, { ...init, headers, redirect: 'manual' });
+      const location = res.headers.get('location');
+      if (init.redirect === 'manual' || res.status < 300 || res.status >= 400 || !location || hop >= MAX_REDIRECTS) return res;
+      await res.body?.cancel();
+      current = new URL(location, current).toString();
+    }
+  };
+
+  return async (input, init = {}) => {
+    const url = input instanceof Request ? input.url : String(input);
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await once(url, init);
+      } catch (err) {
+        const errorCode = networkErrorCode(err);
+        if (attempt < maxAttempts && classifyHttpFailure({ errorCode }) === 'retry') {
+          await pause(attempt, undefined, url, errorCode);
+          continue;
+        }
+        throw hubErrorFromNetworkFailure({ errorCode, url, repo: context.repo, path: context.path, attempts: attempt, cause: err });
+      }
+      if (res.ok || (res.status >= 300 && res.status < 400)) return res;
+      const headers = Object.fromEntries(res.headers.entries());
+      const verdict = classifyHttpFailure({ statusCode: res.status, headers, source: 'hub' });
+      if (attempt < maxAttempts && (verdict === 'retry' || verdict === 'rate-limited')) {
+        await res.body?.cancel();
+        const serverWait = verdict === 'rate-limited' ? rateLimitWaitMs({ headers, now: now() }) : undefined;
+        await pause(attempt, serverWait, url, verdict === 'rate-limited' ? 'rate limited (429)' : `HTTP ${res.status}`);
+        continue;
+      }
+      const body = await res.text().catch(() => undefined);
+      throw hubErrorFromResponse({
+        statusCode: res.status,
+        headers,
+        body,
+        url: res.url || url,
+        repo: context.repo,
+        path: context.path,
+        revision: context.revision,
+        hubUrl: options.hubUrl,
+        attempts: attempt,
+        source: 'hub',
+      });
+    }
+  };
+
+  async function pause(attempt: number, retryAfterMs: number | undefined, url: string, reason: string): Promise<void> {
+    const delayMs = retryDelay({ attempt, retryAfterMs, baseMs: options.retryBaseMs, capMs: options.retryCapMs });
+    options.onRetry?.({ attempt, delayMs, url, reason });
+    await sleep(delayMs);
+  }
+}
+
+/** undici reports network failures as `TypeError('fetch failed')` with the real code in `cause`. */
+function networkErrorCode(err: unknown): string {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return err instanceof Error ? err.message : String(err);
+}

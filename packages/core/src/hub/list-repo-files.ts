@@ -1,0 +1,69 @@
+// Every file of a dataset at a pinned commit: the recursive tree listing, all pages, without
+// `expand` (protocol §1.2: sizes and LFS sha256 come without it, expanded pages cost the Hub far
+// more). Entries are untrusted: each is checked for shape and path safety before it is yielded.
+import { listFiles } from '@huggingface/hub';
+import { HubError } from '../errors.js';
+import { assertSafeRepoPath } from '../path-safety.js';
+import { createHubFetch, type HubClientOptions } from './hub-fetch.js';
+
+export interface ListRepoFilesParams extends HubClientOptions {
+  repo: string;
+  /** The pinned 40-hex commit (never a branch: pages would mix commits if it moved). */
+  commit: string;
+}
+
+/** One file of the listing. */
+export interface HubFile {
+  path: string;
+  /** Content size in bytes. */
+  size: number;
+  /** Git blob sha1 (of the pointer file for LFS files). */
+  oid: string;
+  /** sha256 of the content for LFS files, else null. */
+  lfsSha256: string | null;
+}
+
+const SHA1_RE = /^[0-9a-f]{40}$/;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+
+/** Yields files (directories skipped); throws `UnsafePathError` or `HubError` on a bad entry. */
+export async function* listRepoFiles(params: ListRepoFilesParams): AsyncGenerator<HubFile> {
+  const { repo, commit, hubUrl } = params;
+  if (!SHA1_RE.test(commit)) {
+    throw new HubError(`refusing to list dataset ${repo} at ${JSON.stringify(commit)}: not a pinned commit sha`, {
+      hint: 'this is a bug: resolve the revision first',
+    });
+  }
+  const entries = listFiles({
+    repo: { type: 'dataset', name: repo },
+    revision: commit,
+    recursive: true,
+    expand: false,
+    hubUrl,
+    fetch: createHubFetch(params, { repo, revision: commit }),
+  });
+  for await (const entry of entries) {
+    if (entry.type !== 'file') continue;
+    yield toHubFile(entry, repo);
+  }
+}
+
+function toHubFile(entry: { path: unknown; size: unknown; oid?: unknown; lfs?: { oid?: unknown; size?: unknown } }, repo: string): HubFile {
+  const path = assertSafeRepoPath(entry.path as string, { repo });
+  const bad = (why: string): never => {
+    throw new HubError(`malformed tree entry for ${JSON.stringify(path)} in dataset ${repo}: ${why}`, {
+      context: { repo, path },
+      hint: 'run again; if it persists, report it with the log',
+    });
+  };
+  const { size, oid, lfs } = entry;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) bad(`size ${JSON.stringify(size)}`);
+  if (typeof oid !== 'string' || !SHA1_RE.test(oid)) bad(`oid ${JSON.stringify(oid)}`);
+  let lfsSha256: string | null = null;
+  if (lfs) {
+    if (typeof lfs.oid !== 'string' || !SHA256_RE.test(lfs.oid)) bad(`lfs.oid ${JSON.stringify(lfs.oid)}`);
+    if (lfs.size !== undefined && lfs.size !== size) bad(`lfs.size ${JSON.stringify(lfs.size)} differs from size ${size}`);
+    lfsSha256 = lfs.oid as string;
+  }
+  return { path, size: size as number, oid: oid as string, lfsSha256 };
+}
