@@ -1,0 +1,15 @@
+// The SQLite state store: plans, shards, files, leases with fencing, progress, throttle, events.
+export * from './types.js';
+export { openStore, type Store, type OpenStoreOptions, type Db } from './open-store.js';
+export { migrations, LATEST_SCHEMA_VERSION, type Migration } from './migrations.js';
+export { migrate, readSchemaVersion } from './migrate.js';
+export { withBusyRetry, isBusyError, busyDelay, sleepSync, type BusyRetryOptions } from './busy-retry.js';
+export { createPlan, latestPlan, getPlan, setPlanJobIds, type NewPlan, type NewPlanFile } from './plan.js';
+export { listShards, shardFiles, fileStatesByBlob, type BlobState } from './shards.js';
+export { claimShard, heartbeat, releaseLease, finishShard, expireLeases, type ClaimShardParams, type FinishResult, type ExpiredLease } from './lease.js';
+export { leaseOwner, type LeaseOwnerParams } from './lease-owner.js';
+export { assertFence } from './fence.js';
+export { markFileRunning, markFileDone, markFileFailed, resetFile } from './file-state.js';
+export { ProgressBatcher, type ProgressBatcherOptions } from './progress.js';
+export { getThrottle, setThrottle, type Throttle, type SetThrottleParams } from './throttle.js';
+export { appendEvent, recentEvents, pruneEvents, type NewEvent, type RecentEventsParams } from './events.js';
