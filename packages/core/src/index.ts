@@ -5,3 +5,4 @@ export * from './rate-limit-headers.js';
 export * from './http-error.js';
 export * from './hub/index.js';
 export * from './cache-writer.js';
+export * from './store/index.js';
