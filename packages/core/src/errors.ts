@@ -1,6 +1,7 @@
 // Every error hfhpc raises on purpose. Each carries a stable `code`, the process exit code
 // from design.md, and a hint telling the user what to do. Only the CLI entry turns them into
 // an exit; anything else that escapes is an internal error (a bug).
+import { redact } from './secrets.js';
 
 /** Exit codes of the command-line contract (design.md). */
 export const ExitCode = {
@@ -32,7 +33,8 @@ export abstract class HfhpcError extends Error {
   readonly context: Record<string, unknown>;
 
   constructor(message: string, options: HfhpcErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Redacted here so no message can carry the token, whoever prints it.
+    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.hint = options.hint;
     this.context = options.context ?? {};
@@ -40,7 +42,7 @@ export abstract class HfhpcError extends Error {
 
   /** One line for the terminal: message, then the hint. */
   toUserString(): string {
-    return this.hint ? `${this.message} (${this.hint})` : this.message;
+    return redact(this.hint ? `${this.message} (${this.hint})` : this.message);
   }
 }
 
