@@ -5,10 +5,8 @@
 // reader never sees half a file, and two writers of the same content cannot corrupt it.
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { UnsafePathError } from './errors.js';
-
-const COMMIT_RE = /^[0-9a-f]{40}$/;
+import { dirname } from 'node:path';
+import { cacheLayout, isCommitSha } from './cache-layout.js';
 
 /** One file of a commit, as the tree listing gives it. */
 export interface TreeFileEntry {
@@ -21,8 +19,10 @@ export interface TreeFileEntry {
 }
 
 export interface WriteRefParams {
-  /** The repo's cache folder, `<root>/datasets--{org}--{name}`. */
-  repoDir: string;
+  /** The download root (a hub cache directory). */
+  root: string;
+  /** `org/name`. */
+  repo: string;
   /** Branch or tag name, e.g. `main` or `refs/pr/1`. A full commit sha writes nothing. */
   revision: string;
   /** The 40-hex commit the revision was pinned to. */
@@ -34,25 +34,26 @@ export interface WriteRefParams {
  * the revision is itself a commit sha (the layout has no ref for those).
  */
 export async function writeRef(params: WriteRefParams): Promise<string | undefined> {
-  const { repoDir, revision, commit } = params;
-  assertCommit(commit);
-  if (COMMIT_RE.test(revision)) return undefined;
-  assertSafeRevision(revision);
-  const target = join(repoDir, 'refs', ...revision.split('/'));
+  const { root, repo, revision, commit } = params;
+  const layout = cacheLayout(root, repo);
+  layout.treePath(commit); // validates the commit before anything is written
+  if (isCommitSha(revision)) return undefined;
+  const target = layout.refPath(revision);
   await writeFileAtomic(target, commit);
   return target;
 }
 
 export interface WriteTreeParams {
-  repoDir: string;
+  root: string;
+  repo: string;
   commit: string;
   files: Iterable<TreeFileEntry>;
 }
 
 /** Write `trees/<commit>.json` in the format current Python clients read (§4.5). */
 export async function writeTree(params: WriteTreeParams): Promise<string> {
-  const { repoDir, commit } = params;
-  assertCommit(commit);
+  const { root, repo, commit } = params;
+  const target = cacheLayout(root, repo).treePath(commit);
   const entries = [...params.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const files: Record<string, Record<string, string | number>> = {};
   for (const f of entries) {
@@ -61,7 +62,6 @@ export async function writeTree(params: WriteTreeParams): Promise<string> {
       ? { size: f.size, blob_id: f.oid, lfs_sha256: f.lfsSha256, lfs_size: f.size }
       : { size: f.size, blob_id: f.oid };
   }
-  const target = join(repoDir, 'trees', `${commit}.json`);
   await writeFileAtomic(target, JSON.stringify({ format_version: 1, files }));
   return target;
 }
@@ -76,26 +76,5 @@ export async function writeFileAtomic(target: string, content: string | Uint8Arr
   } catch (err) {
     await rm(temp, { force: true });
     throw err;
-  }
-}
-
-function assertCommit(commit: string): void {
-  if (!COMMIT_RE.test(commit)) {
-    throw new UnsafePathError(`Expected a 40-hex commit sha, got \`${commit}\``, { hint: 'this is a bug in the caller' });
-  }
-}
-
-// A revision becomes a path under refs/, so it must not be able to leave that folder.
-function assertSafeRevision(revision: string): void {
-  const segments = revision.split('/');
-  if (
-    revision.includes('\\') ||
-    revision.includes('\0') ||
-    segments.some((s) => s === '' || s === '.' || s === '..') ||
-    /^[A-Za-z]:/.test(revision)
-  ) {
-    throw new UnsafePathError(`Refusing revision \`${revision}\`: it cannot be stored as refs/${revision}`, {
-      hint: 'use a branch, tag or commit sha without empty, "." or ".." segments',
-    });
   }
 }

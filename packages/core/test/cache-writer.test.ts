@@ -5,43 +5,47 @@ import { join } from 'node:path';
 import { writeRef, writeTree } from '../src/cache-writer.js';
 
 const COMMIT = 'a'.repeat(40);
+const repo = 'org/name';
+let root: string;
 let repoDir: string;
 
 beforeEach(async () => {
-  repoDir = join(await mkdtemp(join(tmpdir(), 'hfhpc-cw-')), 'datasets--org--name');
+  root = await mkdtemp(join(tmpdir(), 'hfhpc-cw-'));
+  repoDir = join(root, 'datasets--org--name');
 });
 afterEach(async () => {
-  await rm(join(repoDir, '..'), { recursive: true, force: true });
+  await rm(root, { recursive: true, force: true });
 });
 
 describe('writeRef', () => {
   it('writes the commit without a newline, nested for names with slashes, and overwrites', async () => {
-    expect(await writeRef({ repoDir, revision: 'main', commit: COMMIT })).toBe(join(repoDir, 'refs', 'main'));
+    expect(await writeRef({ root, repo, revision: 'main', commit: COMMIT })).toBe(join(repoDir, 'refs', 'main'));
     expect(await readFile(join(repoDir, 'refs', 'main'), 'utf8')).toBe(COMMIT);
-    await writeRef({ repoDir, revision: 'refs/pr/1', commit: COMMIT });
+    await writeRef({ root, repo, revision: 'refs/pr/1', commit: COMMIT });
     expect(await readFile(join(repoDir, 'refs', 'refs', 'pr', '1'), 'utf8')).toBe(COMMIT);
-    await writeRef({ repoDir, revision: 'main', commit: 'b'.repeat(40) });
+    await writeRef({ root, repo, revision: 'main', commit: 'b'.repeat(40) });
     expect(await readFile(join(repoDir, 'refs', 'main'), 'utf8')).toBe('b'.repeat(40));
     expect(await readdir(join(repoDir, 'refs'))).toEqual(['main', 'refs']); // no temp files left
   });
 
   it('writes nothing when the revision is already a commit sha', async () => {
-    expect(await writeRef({ repoDir, revision: COMMIT, commit: COMMIT })).toBeUndefined();
+    expect(await writeRef({ root, repo, revision: COMMIT, commit: COMMIT })).toBeUndefined();
     await expect(readdir(join(repoDir, 'refs'))).rejects.toThrow(/ENOENT/);
   });
 
   it('refuses revisions that would leave refs/ and malformed commits', async () => {
-    for (const revision of ['../../x', 'a/../b', 'a//b', 'a\\b', 'C:x']) {
-      await expect(writeRef({ repoDir, revision, commit: COMMIT })).rejects.toMatchObject({ code: 'E_UNSAFE_PATH' });
+    for (const revision of ['../../x', 'a/../b', 'a//b', 'a\\b', 'C:x', '/etc/x']) {
+      await expect(writeRef({ root, repo, revision, commit: COMMIT })).rejects.toMatchObject({ code: 'E_UNSAFE_PATH' });
     }
-    await expect(writeRef({ repoDir, revision: 'main', commit: 'main' })).rejects.toMatchObject({ code: 'E_UNSAFE_PATH' });
+    await expect(writeRef({ root, repo, revision: 'main', commit: 'main' })).rejects.toMatchObject({ code: 'E_UNSAFE_PATH' });
   });
 });
 
 describe('writeTree', () => {
   it('writes format_version 1 with sorted file keys, LFS fields only for LFS files', async () => {
     const path = await writeTree({
-      repoDir,
+      root,
+      repo,
       commit: COMMIT,
       files: [
         { path: 'data/x.parquet', size: 5288569, oid: '1'.repeat(40), lfsSha256: 'f'.repeat(64) },
