@@ -1,0 +1,112 @@
+// Parameter and result types of the download engine (`downloadBlob`).
+import type { Got } from 'got';
+import type { BlobExpectation } from '../hash-file.js';
+
+/**
+ * The cluster-wide request throttle: `wait` before every request to the Hub, `pause` after a
+ * 429 so every task waits. The worker backs it with the store's `throttle` table
+ * (`createThrottleGate`); `createMemoryGate` is the in-process one.
+ */
+export interface DownloadGate {
+  /** Resolves once no pause is in effect; rejects when `signal` aborts. */
+  wait(signal?: AbortSignal): Promise<void>;
+  /** No request to the Hub before `untilMs` (epoch ms). Extends, never shortens, a pause. */
+  pause(untilMs: number, reason: string): void | Promise<void>;
+}
+
+/** Where log lines go. A winston `Logger` fits; lines are per event (retry, resume), never per chunk. */
+export interface DownloadLog {
+  debug(message: string, meta?: Record<string, unknown>): unknown;
+  info(message: string, meta?: Record<string, unknown>): unknown;
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+}
+
+/** Retry budget. Failures are counted since the last progress, so a long file survives many drops. */
+export interface RetryPolicy {
+  /** Consecutive failed attempts without new bytes on disk before giving up. Default 8. */
+  maxAttempts: number;
+  /** Time without new bytes on disk (waits included) before giving up. Default 15 min. */
+  maxTotalMs: number;
+  /** Backoff base (see core `retryDelay`). Default 1000 ms. */
+  baseMs: number;
+  /** Backoff cap. Default 60 000 ms. */
+  capMs: number;
+  /** Full re-downloads after a size/hash mismatch before `IntegrityError`. Default 2. */
+  maxIntegrityRetries: number;
+}
+
+export interface DownloadTimeouts {
+  /** TCP (and TLS) connect. Default 10 000 ms. */
+  connectMs: number;
+  /** Request sent → response headers. Default 30 000 ms. */
+  firstByteMs: number;
+  /** No body bytes for this long (while not waiting on the disk) → abort and resume. Default 30 000 ms. */
+  stallMs: number;
+}
+
+/** The filesystem calls the engine makes; injectable so tests can fail them (ENOSPC). */
+export interface DownloadFs {
+  open: typeof import('node:fs/promises').open;
+  mkdir: typeof import('node:fs/promises').mkdir;
+  link: typeof import('node:fs/promises').link;
+  rename: typeof import('node:fs/promises').rename;
+  unlink: typeof import('node:fs/promises').unlink;
+  stat: typeof import('node:fs/promises').stat;
+}
+
+export interface DownloadBlobParams {
+  /** Resolve URL at the pinned commit (`resolveUrl`), path percent-encoded per segment. */
+  url: string;
+  /** Origin (scheme://host:port) of the Hub: the only origin that ever receives the token. */
+  hubOrigin: string;
+  /** Hub base URL for links in error messages (`<hubUrl>/datasets/<repo>`). Default `hubOrigin`. */
+  hubUrl?: string;
+  /** Sent as `Authorization: Bearer …` to `hubOrigin` only, never across a redirect to the CDN. */
+  token?: string;
+  /** `blobs/<etag>.incomplete`; an existing one is re-hashed once and resumed. Owned exclusively by this call. */
+  partialPath: string;
+  /** `blobs/<etag>`; written only by renaming a verified partial, never overwritten. */
+  finalPath: string;
+  /** Size and hash from the plan: sha256 for LFS files, git blob sha1 otherwise (one is required unless size is 0). */
+  expected: BlobExpectation;
+  /** `org/name`, for messages. */
+  repo: string;
+  /** Path in the repo, for messages. */
+  path: string;
+  /** Pinned commit, for messages. */
+  revision?: string;
+  /** Aborting keeps the partial file and rejects promptly (InterruptedError, or the reason if it is an HfhpcError). */
+  signal?: AbortSignal;
+  /** Bytes of the blob on disk so far (resumed bytes included; drops to 0 on a restart). Called at most every `progressIntervalMs` and once at the end. */
+  onProgress?: (bytesDone: number) => void;
+  /** Default 1000 ms. */
+  progressIntervalMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Default: one gate shared by every download of this process (`processGate`). */
+  gate?: DownloadGate;
+  timeouts?: Partial<DownloadTimeouts>;
+  /** Default: got's default instance. */
+  got?: Got;
+  /** Default: node:fs/promises. */
+  fs?: DownloadFs;
+  /** Default `Date.now`. */
+  now?: () => number;
+  /** Default `Math.random` (backoff jitter). */
+  random?: () => number;
+  log?: DownloadLog;
+}
+
+export interface DownloadBlobResult {
+  /** Bytes received from the network and written, over all attempts. */
+  bytesFetched: number;
+  /** Bytes of an earlier partial file that were re-hashed and kept. */
+  resumedFrom: number;
+  /** HTTP attempts made (a resolve and its redirects count as one). 0 when nothing was requested. */
+  attempts: number;
+  /** True when `finalPath` already existed: nothing fetched, the partial (if any) removed. */
+  skipped: boolean;
+  /** The verified sha256 (LFS files). */
+  sha256?: string;
+  /** The verified git blob sha1 (regular files). */
+  gitSha1?: string;
+}

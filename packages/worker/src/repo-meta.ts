@@ -1,0 +1,34 @@
+import { access } from 'node:fs/promises';
+import { cacheLayout, isCommitSha, writeRef, writeTree, type Store, type TreeFileEntry } from '@hfhpc/core';
+
+export interface EnsureRepoMetaParams {
+  store: Store;
+  root: string;
+  datasetId: number;
+  repo: string;
+  revision: string;
+  commit: string;
+}
+
+const exists = (p: string): Promise<boolean> => access(p).then(() => true, () => false);
+
+/**
+ * Make sure `refs/<revision>` and `trees/<commit>.json` exist for a dataset (the planner
+ * writes them; a cache copied or pruned since must not lose them): without the ref an offline
+ * load cannot find the snapshot, without the tree it cannot tell complete from partial.
+ * Idempotent and cheap when both are there (two stats).
+ */
+export async function ensureRepoMeta(params: EnsureRepoMetaParams): Promise<void> {
+  const { root, repo, revision, commit } = params;
+  const layout = cacheLayout(root, repo);
+  if (!isCommitSha(revision) && !(await exists(layout.refPath(revision)))) {
+    await writeRef({ root, repo, revision, commit });
+  }
+  if (!(await exists(layout.treePath(commit)))) {
+    // The planned file list of the dataset (after include/exclude): what "complete" means.
+    const files = params.store.read((db) =>
+      db.prepare('SELECT path, size, oid, lfs_sha256 AS lfsSha256 FROM files WHERE dataset_id = ?').all(params.datasetId),
+    ) as TreeFileEntry[];
+    await writeTree({ root, repo, commit, files });
+  }
+}
