@@ -117,6 +117,16 @@ export class DiskError extends HfhpcError {
   readonly exitCode = ExitCode.FAILED;
 }
 
+/**
+ * The plan's pre-flight found the root unusable (not writable, too little free space for the
+ * bytes still to fetch) before anything was written: bad input, exit 2, unlike a DiskError
+ * met while working.
+ */
+export class PreflightError extends HfhpcError {
+  readonly code = 'E_PREFLIGHT';
+  readonly exitCode = ExitCode.BAD_INPUT;
+}
+
 /** The lease on a shard was lost (expired and re-claimed): the holder must stop touching it. */
 export class LeaseLostError extends HfhpcError {
   readonly code = 'E_LEASE_LOST';
