@@ -1,0 +1,34 @@
+// What one download carries from attempt to attempt: the open partial file, the hash of the
+// bytes in it, and where the next byte goes.
+import type { Hash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import type { BlobHasher } from './blob-hash.js';
+import type { HashingFileSink } from './hashing-file-sink.js';
+
+export interface TransferState {
+  readonly handle: FileHandle;
+  readonly hasher: BlobHasher;
+  readonly size: number;
+  /** Covers exactly bytes [0, offset) of the partial file. */
+  hash: Hash;
+  /** Bytes on disk. */
+  offset: number;
+  /** Bytes received from the network and written, over all attempts. */
+  fetched: number;
+  /** Set when a ranged answer came compressed: Range is useless with that server, fetch whole. */
+  noRange: boolean;
+  /** The body being written right now (for progress reads). */
+  sink?: HashingFileSink;
+}
+
+/** Bytes on disk right now, including an attempt in progress. */
+export function liveOffset(state: TransferState): number {
+  return state.sink?.position ?? state.offset;
+}
+
+/** Empty the partial file and start hashing from byte 0 again. */
+export async function restartFromZero(state: TransferState): Promise<void> {
+  await state.handle.truncate(0);
+  state.hash = state.hasher.start();
+  state.offset = 0;
+}
