@@ -36,7 +36,7 @@ export abstract class HfhpcError extends Error {
     // Redacted here so no message can carry the token, whoever prints it.
     super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.hint = options.hint;
+    this.hint = options.hint === undefined ? undefined : redact(options.hint);
     this.context = options.context ?? {};
   }
 

@@ -69,12 +69,12 @@ export function parseManifest(text: string, file: string, options: ParseManifest
   if (problems.size) {
     const repoOf = (i: number): string | undefined => schema.datasets?.[i]?.repo;
     const docOk = doc.errors.length === 0;
+    // In file order, so the list reads top to bottom alongside the manifest.
+    const located = problems.items.map((p, i) => ({ p, i, line: docOk ? lineOf(doc, lines, p.at) : undefined }));
+    located.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || a.i - b.i);
     throw new ManifestError(
       file,
-      problems.items.map((p) => {
-        const line = docOk ? lineOf(doc, lines, p.at) : undefined;
-        return `${fieldLabel(p.at, repoOf)}: ${p.message}${line ? ` (line ${line})` : ''}`;
-      }),
+      located.map(({ p, line }) => `${fieldLabel(p.at, repoOf)}: ${p.message}${line ? ` (line ${line})` : ''}`),
     );
   }
   return { path: abs, sha256: createHash('sha256').update(text).digest('hex'), ...normalised.manifest };
