@@ -69,9 +69,9 @@ export function claimShard(store: Store, params: ClaimShardParams): Claim | null
     const expiresAt = now + ttlMs;
     stmt(
       db,
-      `INSERT INTO leases (shard_id, owner, fence, acquired_at, heartbeat_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5)
-       ON CONFLICT (shard_id) DO UPDATE SET owner = ?2, fence = ?3, acquired_at = ?4, heartbeat_at = ?4, expires_at = ?5`,
-    ).run(c.id, owner, fence, now, expiresAt);
+      `INSERT INTO leases (shard_id, owner, fence, acquired_at, heartbeat_at, expires_at) VALUES (@shardId, @owner, @fence, @now, @now, @expiresAt)
+       ON CONFLICT (shard_id) DO UPDATE SET owner = @owner, fence = @fence, acquired_at = @now, heartbeat_at = @now, expires_at = @expiresAt`,
+    ).run({ shardId: c.id, owner, fence, now, expiresAt });
     insertEvent(db, now, { kind: 'claim', planId, shardId: c.id, owner, detail: { index: c.idx, fence, via, previousOwner: c.prev_owner } });
     return { shardId: c.id, planId, index: c.idx, fence, owner, expiresAt };
   });

@@ -4,7 +4,7 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { StateError } from '../errors.js';
+import { HfhpcError, StateError } from '../errors.js';
 import { withBusyRetry, type BusyRetryOptions } from './busy-retry.js';
 import { migrate, readSchemaVersion } from './migrate.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
@@ -73,7 +73,12 @@ export function openStore(options: OpenStoreOptions): Store {
     if (!existed) restrictMode(path);
   } catch (err) {
     db.close();
-    throw err;
+    if (err instanceof HfhpcError) throw err;
+    throw new StateError(`cannot use state database ${path}: ${(err as Error).message}`, {
+      cause: err,
+      hint: 'the file is damaged or not an hfhpc state database; pass --db / HFHPC_DB pointing at the right file',
+      context: { path },
+    });
   }
 
   // One transaction wrapper reused for every call; the work is passed as its argument.

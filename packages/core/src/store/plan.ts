@@ -90,7 +90,12 @@ function checkPlan(plan: NewPlan): Map<number, { files: number; bytes: number; d
     if (totals.has(s.idx)) throw bad(`shard index ${s.idx} listed twice`);
     totals.set(s.idx, { files: 0, bytes: 0, done: 0 });
   });
+  const paths = new Set<string>();
   for (const f of plan.files) {
+    const key = `${f.datasetRepo}\0${f.path}`;
+    if (paths.has(key)) throw bad(`file ${f.path} of ${f.datasetRepo} listed twice`);
+    paths.add(key);
+    if (f.state !== undefined && f.state !== 'pending' && f.state !== 'done') throw bad(`file ${f.path} has state ${String(f.state)}`);
     if (!repos.has(f.datasetRepo)) throw bad(`file ${f.path} names unknown dataset ${f.datasetRepo}`);
     const t = totals.get(f.shardIdx);
     if (!t) throw bad(`file ${f.path} names unknown shard ${f.shardIdx}`);

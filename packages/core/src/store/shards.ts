@@ -27,14 +27,14 @@ FROM shards s
 LEFT JOIN leases l ON l.shard_id = s.id
 LEFT JOIN (
   SELECT shard_id, SUM(bytes_done) AS bytes_done, SUM(state = 'done') AS files_done, SUM(state = 'failed') AS files_failed
-  FROM files WHERE shard_id IN (SELECT id FROM shards WHERE plan_id = ?1) GROUP BY shard_id
+  FROM files WHERE shard_id IN (SELECT id FROM shards WHERE plan_id = @planId) GROUP BY shard_id
 ) f ON f.shard_id = s.id
-WHERE s.plan_id = ?1
+WHERE s.plan_id = @planId
 ORDER BY s.idx`;
 
 /** Every shard of a plan in index order, with progress totals and its lease (if any). */
 export function listShards(store: Store, planId: number): ShardRow[] {
-  const rows = store.read((db) => stmt(db, LIST_SHARDS).all(planId) as RawShard[]);
+  const rows = store.read((db) => stmt(db, LIST_SHARDS).all({ planId }) as RawShard[]);
   return rows.map((r) => ({
     id: r.id,
     planId: r.plan_id,
