@@ -7,6 +7,7 @@ import {
   StaleFenceError,
   UnsafePathError,
   cacheLayout,
+  repoPathProblem,
   markFileDone,
   markFileFailed,
   type CacheLayout,
@@ -200,9 +201,14 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
     stopIfAborted();
     const needs = g.files.filter((f) => todo.has(f));
     if (needs.length === 0) return;
-    const blocked = needs.filter((f) => repoFailure.has(f.repo));
-    for (const f of blocked) fail(f, new Error(repoFailure.get(f.repo)));
-    const live = needs.filter((f) => !repoFailure.has(f.repo));
+    const live: ShardFile[] = [];
+    for (const f of needs) {
+      // A path that would leave its snapshot folder is refused before any request is made.
+      const unsafe = repoPathProblem(f.path);
+      if (unsafe) fail(f, new UnsafePathError(`unsafe path ${JSON.stringify(f.path)} in ${f.repo}: ${unsafe}`, { hint: 'exclude it in the manifest; hfhpc never writes outside its root' }));
+      else if (repoFailure.has(f.repo)) fail(f, new Error(repoFailure.get(f.repo)));
+      else live.push(f);
+    }
     if (live.length === 0) return;
     const primary = live[0];
     let source: string;

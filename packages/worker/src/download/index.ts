@@ -1,0 +1,13 @@
+// Public API of the download engine.
+export { downloadBlob, DEFAULT_RETRY, DEFAULT_TIMEOUTS, type Sleep } from './download-blob.js';
+export { createMemoryGate, processGate, type MemoryGate, type MemoryGateParams } from './memory-gate.js';
+export { EMPTY_GIT_BLOB_SHA1, EMPTY_SHA256 } from './blob-hash.js';
+export type {
+  DownloadBlobParams,
+  DownloadBlobResult,
+  DownloadFs,
+  DownloadGate,
+  DownloadLog,
+  DownloadTimeouts,
+  RetryPolicy,
+} from './types.js';
