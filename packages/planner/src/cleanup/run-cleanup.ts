@@ -1,0 +1,105 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import fg from 'fast-glob';
+import { expireLeases, pruneEvents, repoFolderName, type Store } from '@hfhpc/core';
+import { quarantineDir } from '../verify/quarantine.js';
+import { findPartials, type PartialFile } from './find-partials.js';
+
+/** Why a partial file was kept or removed. */
+export type PartialVerdict =
+  /** A live lease's shard is writing it. */
+  | 'in-use'
+  /** A file of the newest plan still needs it and no task holds it: the next task resumes it. */
+  | 'resumable'
+  /** Nothing needs it (its file is done, or no longer planned). */
+  | 'orphan';
+
+export interface CleanupPartial extends PartialFile {
+  verdict: PartialVerdict;
+  removed: boolean;
+}
+
+export interface CleanupReport {
+  dry_run: boolean;
+  expired_leases: { shard: number; plan_id: number; owner: string; expired_at: string }[];
+  partials: CleanupPartial[];
+  /** Corrupt blobs `verify` moved aside. */
+  quarantine_removed: string[];
+  events_pruned: number;
+  bytes_freed: number;
+}
+
+export interface RunCleanupParams {
+  store: Store;
+  root: string;
+  /** Report only; change nothing. Default false. */
+  dryRun?: boolean;
+  /** Also remove resumable partials (their bytes are fetched again). Default false. */
+  removeResumable?: boolean;
+  /** Events older than this many ms are deleted. Default 30 days. */
+  eventsMaxAgeMs?: number;
+}
+
+// Blobs a live lease's shard is working on (any plan).
+const LEASED_BLOBS_SQL = `
+SELECT DISTINCT f.blob FROM files f JOIN leases l ON l.shard_id = f.shard_id WHERE l.expires_at > ?`;
+// Blobs still to fetch in the newest plan, with the repo they belong to.
+const NEEDED_BLOBS_SQL = `
+SELECT DISTINCT d.repo, f.blob FROM files f JOIN datasets d ON d.id = f.dataset_id
+WHERE d.plan_id = (SELECT MAX(id) FROM plans) AND f.state <> 'done'`;
+const EXPIRED_SQL = `
+SELECT s.idx, s.plan_id, l.owner, l.expires_at FROM leases l JOIN shards s ON s.id = l.shard_id WHERE l.expires_at <= ?`;
+
+/**
+ * Expire dead leases (shards back to pending), then remove the `.incomplete` files nothing
+ * will resume, the quarantined corrupt blobs, and old events. Complete blobs are never touched.
+ * The set of leases is read after expiring, so a partial of a shard that was just released
+ * counts as resumable, not in use.
+ */
+export async function runCleanup(params: RunCleanupParams): Promise<CleanupReport> {
+  const { store, root, dryRun = false, removeResumable = false, eventsMaxAgeMs = 30 * 86_400_000 } = params;
+  const now = store.now();
+  const expired = dryRun
+    ? (store.read((db) => db.prepare(EXPIRED_SQL).all(now)) as { idx: number; plan_id: number; owner: string; expires_at: number }[]).map((r) => ({
+        index: r.idx,
+        planId: r.plan_id,
+        owner: r.owner,
+        expiresAt: r.expires_at,
+      }))
+    : expireLeases(store);
+
+  const { leased, needed } = store.read((db) => ({
+    leased: new Set((db.prepare(LEASED_BLOBS_SQL).all(now) as { blob: string }[]).map((r) => r.blob)),
+    needed: new Set((db.prepare(NEEDED_BLOBS_SQL).all() as { repo: string; blob: string }[]).map((r) => `${repoFolderName(r.repo)}/${r.blob}`)),
+  }));
+
+  const partials: CleanupPartial[] = [];
+  let bytesFreed = 0;
+  for (const p of await findPartials({ root })) {
+    const verdict: PartialVerdict = leased.has(p.blob) ? 'in-use' : needed.has(`${p.repoFolder}/${p.blob}`) ? 'resumable' : 'orphan';
+    const remove = verdict === 'orphan' || (verdict === 'resumable' && removeResumable);
+    if (remove && !dryRun) await rm(p.path, { force: true });
+    if (remove) bytesFreed += p.size;
+    partials.push({ ...p, verdict, removed: remove });
+  }
+
+  const quarantined = await fg('**/*', { cwd: quarantineDir(root), absolute: true, onlyFiles: true, stats: true, suppressErrors: true });
+  for (const q of quarantined) {
+    if (!dryRun) await rm(q.path, { force: true });
+    bytesFreed += q.stats?.size ?? 0;
+  }
+
+  const before = now - eventsMaxAgeMs;
+  const eventsPruned = dryRun
+    ? (store.read((db) => db.prepare('SELECT COUNT(*) AS n FROM events WHERE at < ?').get(before)) as { n: number }).n
+    : pruneEvents(store, { before });
+
+  return {
+    dry_run: dryRun,
+    expired_leases: expired.map((e) => ({ shard: e.index, plan_id: e.planId, owner: e.owner, expired_at: new Date(e.expiresAt).toISOString() })),
+    partials,
+    quarantine_removed: quarantined.map((q) => path.relative(root, q.path)),
+    events_pruned: eventsPruned,
+    bytes_freed: bytesFreed,
+  };
+}

@@ -1,0 +1,101 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+
+export type LockProbeResult =
+  | { ok: true }
+  | { ok: false; stage: 'create' | 'child' | 'not-enforced' | 'not-released'; message: string };
+
+// The lock holder: opens the scratch database, takes the write lock with BEGIN IMMEDIATE,
+// says so on stdout and holds it until its stdin closes. CommonJS so it needs no file.
+const HOLDER = `
+const Database = require(process.argv[1]);
+const db = new Database(process.argv[2], { timeout: 0 });
+db.exec('BEGIN IMMEDIATE');
+db.exec('INSERT INTO probe (at) VALUES (1)');
+process.stdout.write('locked\\n');
+process.stdin.resume();
+process.stdin.on('end', () => { db.exec('COMMIT'); db.close(); process.exit(0); });
+`;
+
+export interface LockProbeParams {
+  /** Folder on the filesystem to test (the state database's folder). */
+  dir: string;
+  /** How long to wait for the holder to take its lock, ms. Default 15000. */
+  timeoutMs?: number;
+}
+
+/**
+ * Two processes, one scratch database: while a child holds the write lock (BEGIN IMMEDIATE),
+ * this process must be refused the same lock (SQLITE_BUSY), and must get it once the child
+ * commits. On filesystems where POSIX locks are silently ignored (some NFS and Lustre mounts)
+ * the first step succeeds when it must not: two writers would corrupt the state database.
+ */
+export async function probeSqliteLocking(params: LockProbeParams): Promise<LockProbeResult> {
+  const { dir, timeoutMs = 15_000 } = params;
+  const file = path.join(dir, `.hfhpc-doctor-lock-${process.pid}-${randomBytes(4).toString('hex')}.sqlite`);
+  const cleanup = (): void => {
+    for (const f of [file, `${file}-journal`]) rmSync(f, { force: true });
+  };
+  let db: Database.Database;
+  try {
+    db = new Database(file, { timeout: 0 });
+    db.pragma('journal_mode = DELETE');
+    db.exec('CREATE TABLE probe (at INTEGER)');
+  } catch (err) {
+    cleanup();
+    return { ok: false, stage: 'create', message: `cannot create a scratch database in ${dir}: ${(err as Error).message}` };
+  }
+  const sqlitePath = createRequire(import.meta.url).resolve('better-sqlite3');
+  const child = spawn(process.execPath, ['-e', HOLDER, sqlitePath, file], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  try {
+    const locked = await waitForLine(child.stdout, 'locked', timeoutMs);
+    if (!locked) {
+      return { ok: false, stage: 'child', message: `the lock-holding process did not take the lock: ${stderr.trim().split('\n').pop() ?? 'timed out'}` };
+    }
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('ROLLBACK');
+      return { ok: false, stage: 'not-enforced', message: 'a second process got the write lock while another held it: locks are not enforced on this filesystem' };
+    } catch (err) {
+      if (!String((err as { code?: string }).code).startsWith('SQLITE_BUSY')) {
+        return { ok: false, stage: 'not-enforced', message: `taking the lock failed with ${(err as Error).message} instead of SQLITE_BUSY` };
+      }
+    }
+    child.stdin.end();
+    await exited;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      db.exec('COMMIT');
+    } catch (err) {
+      return { ok: false, stage: 'not-released', message: `the lock was not released after its holder committed: ${(err as Error).message}` };
+    }
+    return { ok: true };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    db.close();
+    cleanup();
+  }
+}
+
+function waitForLine(stream: NodeJS.ReadableStream, want: string, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: stream });
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const finish = (v: boolean): void => {
+      clearTimeout(timer);
+      rl.close();
+      resolve(v);
+    };
+    rl.on('line', (line) => line.trim() === want && finish(true));
+    rl.on('close', () => finish(false));
+  });
+}

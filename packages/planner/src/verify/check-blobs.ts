@@ -1,0 +1,104 @@
+import { stat } from 'node:fs/promises';
+import { hashFile, type HashKind } from './hash-file.js';
+import { runPool } from './run-pool.js';
+
+/** One blob file on disk and what the plan says it must be. */
+export interface BlobCheck {
+  /** Absolute path of `blobs/<etag>`. */
+  path: string;
+  kind: HashKind;
+  /** Expected digest (lower-case hex): the LFS sha256 or the git blob sha1. */
+  hex: string;
+  /** Expected size in bytes. */
+  size: number;
+}
+
+export type BlobVerdict =
+  | { status: 'ok' }
+  | { status: 'missing' }
+  | { status: 'not-a-file' }
+  | { status: 'size-mismatch'; actualSize: number }
+  | { status: 'hash-mismatch'; actualHex: string };
+
+export interface BlobResult {
+  check: BlobCheck;
+  verdict: BlobVerdict;
+}
+
+export interface VerifyProgress {
+  blobsDone: number;
+  blobsTotal: number;
+  bytesDone: number;
+  /** Sum of the expected sizes of all blobs to check. */
+  bytesTotal: number;
+  bad: number;
+}
+
+export interface CheckBlobsParams {
+  checks: readonly BlobCheck[];
+  /** Blobs hashed at once. Default 4: enough to keep a parallel filesystem busy on 2 cores. */
+  concurrency?: number;
+  /** Called after every chunk read and every blob finished; cheap to ignore. */
+  onProgress?: (p: VerifyProgress) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Check each blob's size, then its hash, reading every file once. Blobs that are the same
+ * inode (hard links between repo folders, which the worker makes for shared blobs) are read
+ * once and share the verdict.
+ */
+export async function checkBlobs(params: CheckBlobsParams): Promise<BlobResult[]> {
+  const { checks, concurrency = 4, onProgress, signal } = params;
+  const progress: VerifyProgress = {
+    blobsDone: 0,
+    blobsTotal: checks.length,
+    bytesDone: 0,
+    bytesTotal: checks.reduce((s, c) => s + c.size, 0),
+    bad: 0,
+  };
+  const byInode = new Map<string, Promise<string>>();
+
+  const judge = async (check: BlobCheck): Promise<BlobVerdict> => {
+    let st;
+    try {
+      st = await stat(check.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
+      throw err;
+    }
+    if (!st.isFile()) return { status: 'not-a-file' };
+    if (st.size !== check.size) return { status: 'size-mismatch', actualSize: st.size };
+    const key = `${st.dev}:${st.ino}:${check.kind}`;
+    let digest = byInode.get(key);
+    if (!digest) {
+      digest = hashFile({
+        path: check.path,
+        kind: check.kind,
+        signal,
+        onBytes: (n) => {
+          progress.bytesDone += n;
+          onProgress?.(progress);
+        },
+      }).then((r) => r.hex);
+      byInode.set(key, digest);
+    } else {
+      // A second name for bytes already read: count it as done without reading again.
+      progress.bytesDone += check.size;
+    }
+    const hex = await digest;
+    return hex === check.hex ? { status: 'ok' } : { status: 'hash-mismatch', actualHex: hex };
+  };
+
+  return runPool({
+    items: checks,
+    concurrency,
+    task: async (check) => {
+      const verdict = await judge(check);
+      progress.blobsDone += 1;
+      if (verdict.status !== 'ok') progress.bad += 1;
+      onProgress?.(progress);
+      return { check, verdict };
+    },
+  });
+}
