@@ -1,0 +1,113 @@
+// The CDN listener: serves LFS objects for signed, unexpired URLs, with Range. It never
+// needs Authorization; the log records whether one arrived anyway.
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ContentSource } from '../content/content-source.js';
+import type { FaultSet, FaultTarget, RateLimitFault, ServerErrorFault, SlowFirstByteFault } from '../faults/fault-set.js';
+import { newRecord } from '../http/new-record.js';
+import { sendBody, type Reply } from '../http/respond.js';
+import { serveSource } from '../http/serve-source.js';
+import { sleep } from '../http/wait.js';
+import type { RequestRecord } from '../types.js';
+import type { CdnSigner } from './cdn-signer.js';
+
+export interface CdnHandlerParams {
+  signer: CdnSigner;
+  faults: FaultSet;
+  /** LFS objects by sha256 (filled as the Hub resolves files). */
+  objects: Map<string, ContentSource>;
+  now: () => number;
+  log: () => RequestRecord[] | undefined;
+  /** `X-Cache` value on answers (default "Miss from cloudfront"); false sends none. */
+  xCache: string | false;
+  /** Answer 400 when an Authorization header arrives, as S3 does for signed URLs (default false). */
+  rejectAuthorization: boolean;
+  /** Called once the answer is finished or the connection closed. */
+  onResponse?: (record: RequestRecord) => void;
+  onError: (err: unknown) => void;
+}
+
+function s3Error(r: Reply, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  sendBody(
+    r,
+    status,
+    { 'Content-Type': 'application/xml', ...headers },
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+  );
+}
+
+/** An S3-style multipart ETag: opaque and unrelated to sha256, like the real CDN's. */
+function s3Etag(sha256: string, size: number): string {
+  const md5 = createHash('md5').update(sha256).digest('hex');
+  return `"${md5}-${Math.max(1, Math.ceil(size / (8 << 20)))}"`;
+}
+
+export function createCdnHandler(p: CdnHandlerParams): (req: IncomingMessage, res: ServerResponse) => void {
+  async function handle(req: IncomingMessage, res: ServerResponse, record: RequestRecord): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fakehub-cdn.invalid');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const r: Reply = { res, record, head: method === 'HEAD' };
+    const verdict = p.signer.verify({ url, nowSeconds: Math.floor(p.now() / 1000) });
+    const target: FaultTarget = { host: 'cdn', endpoint: 'cdn', method, repo: verdict.repo, path: verdict.path };
+    record.endpoint = 'cdn';
+    record.repo = verdict.repo;
+    record.filePath = verdict.path;
+    const slow = p.faults.take<SlowFirstByteFault>('slow-first-byte', target);
+    if (slow) {
+      record.faults.push('slow-first-byte');
+      await sleep(slow.options.delayMs);
+    }
+    const limited = p.faults.take<RateLimitFault>('rate-limit', target);
+    if (limited) {
+      record.faults.push('rate-limit');
+      return s3Error(r, 429, 'SlowDown', 'Please reduce your request rate.', { 'Retry-After': String(limited.options.retryAfter ?? 1) });
+    }
+    const failing = p.faults.take<ServerErrorFault>('server-error', target);
+    if (failing) {
+      record.faults.push('server-error');
+      return s3Error(r, failing.options.status ?? 503, 'ServiceUnavailable', 'Service Unavailable');
+    }
+    if (method !== 'GET' && method !== 'HEAD') return s3Error(r, 405, 'MethodNotAllowed', 'The specified method is not allowed');
+    if (p.rejectAuthorization && req.headers.authorization !== undefined) {
+      return s3Error(r, 400, 'InvalidArgument', 'Only one auth mechanism allowed');
+    }
+    if (!verdict.ok) {
+      if (verdict.reason === 'expired') return s3Error(r, 403, 'AccessDenied', 'Request has expired');
+      return s3Error(r, 403, 'AccessDenied', verdict.reason === 'signature' ? 'Invalid signature' : 'Missing Key-Pair-Id query parameter or cookie value');
+    }
+    if (p.faults.take('expire-cdn-url', target)) {
+      record.faults.push('expire-cdn-url');
+      return s3Error(r, 403, 'AccessDenied', 'Request has expired');
+    }
+    const source = p.objects.get(verdict.sha256);
+    if (!source) return s3Error(r, 404, 'NoSuchKey', 'The specified key does not exist.');
+    const size = source.kind === 'text' ? source.bytes.length : source.size;
+    await serveSource({
+      ...r,
+      req,
+      source,
+      faults: p.faults,
+      target,
+      headers: {
+        'Content-Type': 'application/octet-stream',
+        ETag: s3Etag(verdict.sha256, size),
+        'Last-Modified': new Date(Date.UTC(2024, 0, 1)).toUTCString(),
+        'Content-Disposition': url.searchParams.get('response-content-disposition') ?? 'attachment',
+        ...(p.xCache ? { 'X-Cache': p.xCache } : {}),
+      },
+    });
+  }
+
+  return (req, res) => {
+    const record = newRecord({ req, host: 'cdn', at: p.now() });
+    p.log()?.push(record);
+    if (p.onResponse) res.once('close', () => p.onResponse?.(record));
+    handle(req, res, record).catch((err: unknown) => {
+      p.onError(err);
+      if (!res.headersSent) {
+        record.status = 500;
+        res.writeHead(500).end();
+      } else res.destroy();
+    });
+  };
+}

@@ -1,0 +1,64 @@
+// The Hub's per-window budgets (api / resolvers), per token or per anonymous client, and
+// the IETF-draft `RateLimit` / `RateLimit-Policy` headers it puts on every answer.
+import type { RateLimitOptions } from '../types.js';
+
+export type Bucket = 'api' | 'resolvers';
+
+export interface RateLimitState {
+  bucket: Bucket;
+  limit: number;
+  remaining: number;
+  /** Seconds until the window resets. */
+  reset: number;
+  windowSeconds: number;
+  exceeded: boolean;
+}
+
+export class RateLimiter {
+  private readonly counts = new Map<string, { window: number; used: number }>();
+  private readonly o: Required<RateLimitOptions>;
+
+  constructor(options: RateLimitOptions = {}, private readonly now: () => number = Date.now) {
+    this.o = {
+      windowSeconds: options.windowSeconds ?? 300,
+      api: options.api ?? 1000,
+      anonymousApi: options.anonymousApi ?? 500,
+      resolvers: options.resolvers ?? 5000,
+      anonymousResolvers: options.anonymousResolvers ?? 3000,
+      enforce: options.enforce ?? false,
+    };
+  }
+
+  get enforce(): boolean {
+    return this.o.enforce;
+  }
+
+  /** Count one request of `who` (a token or "anon:<address>") against its bucket. */
+  take(params: { bucket: Bucket; who: string; anonymous: boolean }): RateLimitState {
+    const { bucket, who, anonymous } = params;
+    const w = this.o.windowSeconds;
+    const nowS = this.now() / 1000;
+    const window = Math.floor(nowS / w); // fixed windows aligned on the epoch
+    const key = `${bucket}\0${who}`;
+    let c = this.counts.get(key);
+    if (!c || c.window !== window) this.counts.set(key, (c = { window, used: 0 }));
+    c.used++;
+    const limit = bucket === 'api' ? (anonymous ? this.o.anonymousApi : this.o.api) : anonymous ? this.o.anonymousResolvers : this.o.resolvers;
+    return {
+      bucket,
+      limit,
+      remaining: Math.max(0, limit - c.used),
+      reset: Math.max(1, Math.ceil((window + 1) * w - nowS)),
+      windowSeconds: w,
+      exceeded: c.used > limit,
+    };
+  }
+}
+
+/** Header values for a state (or a forced `r=0;t=reset` on a 429 fault). */
+export function rateLimitHeaders(s: { bucket: Bucket; limit: number; remaining: number; reset: number; windowSeconds: number }): Record<string, string> {
+  return {
+    RateLimit: `"${s.bucket}";r=${s.remaining};t=${s.reset}`,
+    'RateLimit-Policy': `"fixed window";"${s.bucket}";q=${s.limit};w=${s.windowSeconds}`,
+  };
+}

@@ -1,0 +1,143 @@
+// The Hub listener's request pipeline: log → route → repo lookup → faults (slow start, 429,
+// 5xx) → rate-limit headers → token → rename redirect / visibility → endpoint handler →
+// branch-move triggers.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FaultTarget, MoveBranchFault, RateLimitFault, ServerErrorFault, SlowFirstByteFault, ActiveFault } from '../faults/fault-set.js';
+import { newRecord } from '../http/new-record.js';
+import { rateLimitHeaders, type RateLimiter } from '../http/rate-limiter.js';
+import { sendBody, sendHubError } from '../http/respond.js';
+import { sleep } from '../http/wait.js';
+import type { RequestRecord, TokenSpec } from '../types.js';
+import { canSee, identify } from './access.js';
+import type { HubDeps, HubRequest, RepoRoute } from './context.js';
+import { invalidCredentials, notFoundPage, repoNotFound } from './errors.js';
+import { parseRoute } from './parse-route.js';
+import { pathsInfo } from './paths-info.js';
+import { repoInfo } from './repo-info.js';
+import { resolve } from './resolve.js';
+import { tree } from './tree.js';
+import { whoami } from './whoami.js';
+
+export interface HubHandlerParams {
+  deps: HubDeps;
+  limiter: RateLimiter;
+  tokens: Map<string, TokenSpec>;
+  /** Where records go (the FakeHub's `requests`), or undefined to keep none. */
+  log: () => RequestRecord[] | undefined;
+  /** Called with unexpected errors (a fakehub bug): the request gets a 500. */
+  /** Called once the answer is finished or the connection closed. */
+  onResponse?: (record: RequestRecord) => void;
+  onError: (err: unknown) => void;
+}
+
+function retryAfterValue(f: ActiveFault<RateLimitFault>, now: number): { seconds: number; header?: string } {
+  const o = f.options;
+  const seconds = f.until !== undefined ? Math.max(1, Math.ceil((f.until - now) / 1000)) : (o.retryAfter ?? 1);
+  const format = o.retryAfterFormat ?? 'seconds';
+  if (format === 'none') return { seconds };
+  return { seconds, header: format === 'http-date' ? new Date(now + seconds * 1000).toUTCString() : String(seconds) };
+}
+
+export function createHubHandler(p: HubHandlerParams): (req: IncomingMessage, res: ServerResponse) => void {
+  const { deps } = p;
+
+  async function handle(req: IncomingMessage, res: ServerResponse, record: RequestRecord, seen: { target?: FaultTarget }): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fakehub.invalid');
+    const caller = identify({ authorization: req.headers.authorization, tokens: p.tokens });
+    const route = parseRoute(url.pathname);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const target: FaultTarget = { host: 'hub', endpoint: route?.endpoint ?? 'other', method };
+    seen.target = target;
+    let repoRoute: RepoRoute | undefined;
+    let renamedFrom: string | undefined;
+    if (route && 'repoId' in route) {
+      const found = deps.store.lookup(route.repoId);
+      if (found) {
+        repoRoute = { repo: found.repo, rest: route.rest, raw: route.raw };
+        renamedFrom = found.renamedFrom;
+        target.repo = found.repo.id;
+        if (route.endpoint === 'resolve' || route.endpoint === 'tree') {
+          const split = deps.store.splitRevision(found.repo, route.rest);
+          if (split.rest.length) target.path = split.rest.join('/');
+        }
+      } else {
+        target.repo = route.repoId;
+      }
+    }
+    record.endpoint = target.endpoint;
+    record.repo = target.repo;
+    if (target.endpoint === 'resolve') record.filePath = target.path;
+
+    const r: HubRequest = { req, res, record, url, caller, target, common: {}, head: method === 'HEAD' };
+    const slow = deps.faults.take<SlowFirstByteFault>('slow-first-byte', target);
+    if (slow) {
+      record.faults.push('slow-first-byte');
+      await sleep(slow.options.delayMs);
+    }
+    const bucket = target.endpoint === 'resolve' ? 'resolvers' : 'api';
+    const who = caller.kind === 'user' ? `token:${caller.token.token}` : `anon:${req.socket.remoteAddress}`;
+    const state = p.limiter.take({ bucket, who, anonymous: caller.kind !== 'user' });
+    r.common = rateLimitHeaders(state);
+
+    const limited = deps.faults.take<RateLimitFault>('rate-limit', target);
+    if (limited || (p.limiter.enforce && state.exceeded)) {
+      const now = deps.now();
+      const ra = limited ? retryAfterValue(limited, now) : { seconds: state.reset, header: String(state.reset) };
+      const reset = limited?.options.resetSeconds ?? ra.seconds;
+      if (limited) record.faults.push('rate-limit');
+      const headers: Record<string, string> = rateLimitHeaders({ ...state, remaining: 0, reset });
+      if (ra.header) headers['Retry-After'] = ra.header;
+      return sendHubError(r, 429, { message: 'You have exceeded our rate limit. Retry later.' }, headers);
+    }
+    const failing = deps.faults.take<ServerErrorFault>('server-error', target);
+    if (failing) {
+      record.faults.push('server-error');
+      const status = failing.options.status ?? 503;
+      const headers: Record<string, string> = { ...r.common };
+      if (failing.options.retryAfter !== undefined) headers['Retry-After'] = String(failing.options.retryAfter);
+      return sendHubError(r, status, { message: status === 503 ? 'Service Unavailable' : `Server error ${status}` }, headers);
+    }
+    if (caller.kind === 'invalid') return invalidCredentials(r);
+    if (!route) return sendHubError(r, 400, { message: 'Malformed URL' }, r.common);
+    if (route.endpoint === 'whoami') return whoami(r);
+    if (route.endpoint === 'other') return notFoundPage(r);
+    if (!repoRoute || !canSee(caller, repoRoute.repo)) return repoNotFound(r, route.repoId);
+    if (renamedFrom) {
+      // Relative, same path under the new id: clients keep the token (same origin).
+      const raw = url.pathname.split('/');
+      raw.splice(route.idAt + 1, 2, ...repoRoute.repo.id.split('/').map(encodeURIComponent));
+      const location = `${raw.join('/')}${url.search}`;
+      return sendBody(r, 307, { ...r.common, Location: location, 'Content-Type': 'text/plain; charset=utf-8' }, `Temporary Redirect. Redirecting to ${location}`);
+    }
+    if (route.endpoint === 'repo-info') return repoInfo(deps, r, repoRoute);
+    if (route.endpoint === 'tree') return tree(deps, r, repoRoute);
+    if (route.endpoint === 'paths-info') return pathsInfo(deps, r, repoRoute);
+    return resolve(deps, r, repoRoute);
+  }
+
+  function afterAnswer(target: FaultTarget | undefined): void {
+    if (!target) return;
+    for (const f of deps.faults.moveTriggers(target) as ActiveFault<MoveBranchFault>[]) {
+      f.seen++;
+      if (f.seen < (f.options.afterRequests ?? 1) || !f.consume()) continue;
+      const repo = deps.store.get(f.options.repo);
+      deps.store.moveBranch(repo.id, f.options.branch ?? repo.defaultBranch, f.options.commit ?? {});
+    }
+  }
+
+  return (req, res) => {
+    const record = newRecord({ req, host: 'hub', at: deps.now() });
+    p.log()?.push(record);
+    if (p.onResponse) res.once('close', () => p.onResponse?.(record));
+    const seen: { target?: FaultTarget } = {};
+    handle(req, res, record, seen)
+      .then(() => afterAnswer(seen.target))
+      .catch((err: unknown) => {
+        p.onError(err);
+        if (!res.headersSent) {
+          record.status = 500;
+          res.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: 'fakehub internal error' }));
+        } else res.destroy();
+      });
+  };
+}
