@@ -8,6 +8,7 @@ export { createThrottleGate, type RequestGate, type ThrottleTable, type Throttle
 export { ProgressMeter, type ProgressSnapshot, type ProgressMeterParams } from './progress-meter.js';
 export { placeSnapshotLink, type PlaceFileParams } from './place-file.js';
 export { resolveUrl } from './resolve-url.js';
+export * from './download/index.js';
 export type { DownloadFn, DownloadRequest, DownloadOutcome } from './download-fn.js';
 export { runLocal, spawnChild, type RunLocalParams, type RunLocalResult, type LocalTask, type SpawnTask } from './local-run.js';
 export { summarizePlan, formatPlanSummary, type PlanSummary, type DatasetSummary } from './plan-summary.js';

@@ -37,8 +37,7 @@ export const DEFAULT_TIMEOUTS: Readonly<DownloadTimeouts> = { connectMs: 10_000,
 
 const defaultFs: DownloadFs = nodeFs;
 
-/** Test seam for waits (429, backoff): sleep(ms, signal). */
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<unknown>;
+type Sleep = NonNullable<DownloadBlobParams['sleep']>;
 
 /**
  * Download one blob into `partialPath`, hashing as bytes arrive, and publish it at `finalPath`
@@ -58,7 +57,7 @@ export type Sleep = (ms: number, signal?: AbortSignal) => Promise<unknown>;
  *   partial is kept.
  * - `signal` abort: rejects promptly, the partial is kept.
  */
-export async function downloadBlob(params: DownloadBlobParams & { sleep?: Sleep }): Promise<DownloadBlobResult> {
+export async function downloadBlob(params: DownloadBlobParams): Promise<DownloadBlobResult> {
   const fs = params.fs ?? defaultFs;
   const { expected, partialPath, finalPath, signal } = params;
   const hasher = blobHasher(expected);
@@ -96,7 +95,7 @@ export async function downloadBlob(params: DownloadBlobParams & { sleep?: Sleep 
 }
 
 async function transfer(
-  params: DownloadBlobParams & { sleep?: Sleep },
+  params: DownloadBlobParams,
   fs: DownloadFs,
   hasher: BlobHasher,
   reportOffset: (n: number) => void,
@@ -212,7 +211,8 @@ async function transfer(
           cdnUrl = undefined;
           delay = previous?.kind === 'http' && previous.source === 'cdn' ? backoff() : 0;
         } else if (cls === 'rate-limited') {
-          delay = retryDelay({ attempt: failures, baseMs: policy.baseMs, capMs: policy.capMs, random, retryAfterMs: rateLimitWaitMs({ headers, now: now() }) ?? backoff() });
+          const asked = rateLimitWaitMs({ headers, now: now() });
+          delay = asked === undefined ? backoff() : retryDelay({ attempt: failures, baseMs: policy.baseMs, capMs: policy.capMs, random, retryAfterMs: asked });
           await gate.pause(now() + delay, `429 from the ${source} for ${repo}`);
         } else {
           delay = backoff();

@@ -93,6 +93,8 @@ export interface DownloadBlobParams {
   now?: () => number;
   /** Default `Math.random` (backoff jitter). */
   random?: () => number;
+  /** Abortable wait used for backoff and 429 pauses. Default `timers/promises.setTimeout`. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
   log?: DownloadLog;
 }
 
