@@ -35,8 +35,9 @@ function checkDatasets(raw: RawManifest, n: NormalisedManifest, problems: Proble
     const idProblem = repoIdProblem(d.repo);
     if (idProblem) {
       problems.add([...at, 'repo'], idProblem);
-    } else if (!isAllowedRepo(d.repo, manifest.allowPrefixes)) {
-      problems.add([...at, 'repo'], `"${d.repo}" is not allowed: it starts with none of ${manifest.allowPrefixes.join(', ') || '(no prefixes)'}; add "${d.repo.split('/')[0]}/" to allow_prefixes if you mean it`);
+    } else if (manifest.allowPrefixes.length > 0 && !isAllowedRepo(d.repo, manifest.allowPrefixes)) {
+      // (An empty allow-list is reported once, on allow_prefixes.)
+      problems.add([...at, 'repo'], `"${d.repo}" is not allowed: it starts with none of ${manifest.allowPrefixes.join(', ')}; add "${d.repo.split('/')[0]}/" to allow_prefixes if you mean it`);
     }
     const first = seen.get(d.repo.toLowerCase());
     if (first !== undefined) problems.add([...at, 'repo'], `duplicate of datasets[${first}]; list each repo once`);

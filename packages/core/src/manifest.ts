@@ -53,7 +53,7 @@ export function parseManifest(text: string, file: string, options: ParseManifest
     }
   } else {
     if (doc.errors.length) {
-      throw new ManifestError(file, doc.errors.map((e) => `not valid YAML (line ${e.linePos?.[0].line ?? '?'}): ${e.message.split('\n')[0]}`));
+      throw new ManifestError(file, doc.errors.map((e) => `not valid YAML (line ${lines.linePos(e.pos[0]).line}): ${e.message.split('\n')[0]}`));
     }
     try {
       raw = doc.toJS({ maxAliasCount: 100 });
