@@ -51,6 +51,9 @@ export function parseManifest(text: string, file: string, options: ParseManifest
     } catch (err) {
       throw new ManifestError(file, [`not valid JSON: ${(err as Error).message}`]);
     }
+    // JSON.parse keeps the last of two equal keys without a word; a typo'd copy must not pass.
+    const dupes = doc.errors.filter((e) => e.code === 'DUPLICATE_KEY');
+    if (dupes.length) throw new ManifestError(file, dupes.map((e) => `duplicate key (line ${lines.linePos(e.pos[0]).line})`));
   } else {
     if (doc.errors.length) {
       throw new ManifestError(file, doc.errors.map((e) => `not valid YAML (line ${lines.linePos(e.pos[0]).line}): ${e.message.split('\n')[0]}`));

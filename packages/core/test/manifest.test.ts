@@ -185,6 +185,7 @@ slurm:
 
   it('reports JSON syntax errors', () => {
     expect(problemsOf('{"datasets": [,]}', '/m/m.json')[0]).toMatch(/^not valid JSON/);
+    expect(problemsOf('{"datasets": ["bigcode/x"],\n "root": "/a",\n "root": "/b"}', '/m/m.json')).toEqual(['duplicate key (line 3)']);
   });
 
   it('refuses a YAML alias bomb instead of expanding it', () => {
