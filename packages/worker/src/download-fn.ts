@@ -12,6 +12,8 @@ export interface DownloadRequest {
   url: string;
   /** Only this origin gets the token. */
   hubOrigin: string;
+  /** Hub base URL, for links in error messages. */
+  hubUrl?: string;
   token?: string;
   partialPath: string;
   finalPath: string;

@@ -27,6 +27,7 @@ import {
 } from '@hfhpc/core';
 import { resolveConcurrency } from './concurrency.js';
 import type { DownloadFn } from './download-fn.js';
+import { downloadBlob } from './download/index.js';
 import { startHeartbeat } from './heartbeat.js';
 import { ProgressMeter } from './progress-meter.js';
 import { ensureRepoMeta } from './repo-meta.js';
@@ -58,8 +59,8 @@ export interface RunWorkerParams {
   progressIntervalS?: number;
   /** How often progress is written to the database. Default 5,000 ms. */
   progressFlushMs?: number;
-  /** The download engine. */
-  download: DownloadFn;
+  /** The download engine. Default `downloadBlob` (./download). */
+  download?: DownloadFn;
   /** Default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Default: a text logger on stderr. Plan id, task id and host are added. */
@@ -144,7 +145,7 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
       const n = (claimsPerShard.get(claim.shardId) ?? 0) + 1;
       claimsPerShard.set(claim.shardId, n);
       log.info(`claimed shard ${claim.index} (fence ${claim.fence})`);
-      const outcome = await workOnShard({ store, claim, ttlMs, root, hubUrl, token, concurrency, gate, meter, log, signals, download: params.download, progressFlushMs: params.progressFlushMs ?? 5000, metaDone, now });
+      const outcome = await workOnShard({ store, claim, ttlMs, root, hubUrl, token, concurrency, gate, meter, log, signals, download: params.download ?? downloadBlob, progressFlushMs: params.progressFlushMs ?? 5000, metaDone, now });
       result.shards.push({ index: claim.index, state: outcome.state });
       result.filesDone += outcome.filesDone;
       result.failures.push(...outcome.failures);

@@ -172,10 +172,14 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       meter.addBytes(g.size, 0);
       return finalPath;
     }
-    let last = 0;
+    // Bytes already in a partial file are not network bytes: the first report starts there.
+    let last = (await sizeOf(layout.incompletePath(g.blob))) ?? 0;
+    if (last > g.size) last = 0;
+    meter.addBytes(last, 0);
     await params.download({
       url: resolveUrl({ hubUrl: params.hubUrl, repo: primary.repo, commit: primary.commitSha, path: primary.path }),
       hubOrigin: new URL(params.hubUrl).origin,
+      hubUrl: params.hubUrl,
       token: params.token,
       partialPath: layout.incompletePath(g.blob),
       finalPath,
@@ -189,7 +193,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       onProgress: (bytes) => {
         // A restart from zero (hash mismatch) moves backwards; count only forward motion.
         if (bytes > last) meter.addBytes(bytes - last, bytes - last);
-        last = bytes;
+        last = Math.max(last, bytes);
         params.progress.update(primary.id, bytes);
       },
     });
