@@ -5,9 +5,9 @@ export interface GlobalArgs {
   root?: string;
   db?: string;
   'hub-url'?: string;
-  'log-format': 'text' | 'json';
-  'log-level': string;
-  quiet: boolean;
+  'log-format'?: 'text' | 'json';
+  'log-level'?: string;
+  quiet?: boolean;
   /** Set by a handler to choose the process exit code. */
   exitCode?: number;
 }
@@ -17,7 +17,7 @@ export function globalOptions(y: Argv): Argv<GlobalArgs> {
     .option('root', { type: 'string', describe: 'download root, a Hugging Face hub cache dir [env HFHPC_ROOT; else the manifest root; else ./datasets]', global: true })
     .option('db', { type: 'string', describe: 'state database [env HFHPC_DB; else <root>/_hfhpc/state.sqlite]', global: true })
     .option('hub-url', { type: 'string', describe: 'Hub base URL [env HF_ENDPOINT; else https://huggingface.co]', global: true })
-    .option('log-format', { choices: ['text', 'json'] as const, default: 'text' as const, describe: 'log format', global: true })
-    .option('log-level', { type: 'string', default: 'info', describe: 'error, warn, info, debug', global: true })
-    .option('quiet', { type: 'boolean', default: false, describe: 'only errors', global: true }) as unknown as Argv<GlobalArgs>;
+    .option('log-format', { choices: ['text', 'json'] as const, describe: 'log format [env HFHPC_LOG_FORMAT; default text]', global: true })
+    .option('log-level', { type: 'string', describe: 'error, warn, info, debug [env HFHPC_LOG_LEVEL; default info]', global: true })
+    .option('quiet', { type: 'boolean', describe: 'only errors [env HFHPC_QUIET]', global: true }) as unknown as Argv<GlobalArgs>;
 }
