@@ -1,0 +1,103 @@
+import { fileURLToPath } from 'node:url';
+import type { CommandModule } from 'yargs';
+import { UsageError, createLogger, resolveRuntimeConfig, shortHostname } from '@hfhpc/core';
+import { planDownload, planJson, planText, resubmitFailed, resubmitJson, resubmitText } from '@hfhpc/planner';
+import type { GlobalArgs } from '../global-options.js';
+
+interface PlanArgs extends GlobalArgs {
+  manifest?: string;
+  shards?: number;
+  'shard-size'?: string;
+  'max-parallel'?: number;
+  'job-name'?: string;
+  partition?: string;
+  account?: string;
+  qos?: string;
+  time?: string;
+  mem?: string;
+  'cpus-per-task'?: number;
+  'mail-user'?: string;
+  'mail-type'?: string;
+  'signal-seconds'?: number;
+  'requeue-max'?: number;
+  'max-array-size'?: number;
+  'dry-run': boolean;
+  submit: boolean;
+  json: boolean;
+  force: boolean;
+  'resubmit-failed': boolean;
+}
+
+const SLURM = 'Slurm options (override the manifest\'s slurm: block):';
+
+export const command: CommandModule<GlobalArgs, PlanArgs> = {
+  command: 'plan',
+  describe: 'resolve, pin, list, shard and store a plan; render download.sbatch; --submit runs sbatch',
+  builder: (y) =>
+    y
+      .option('manifest', { type: 'string', describe: 'manifest file (YAML or JSON); required unless --resubmit-failed' })
+      .option('shards', { type: 'number', describe: 'number of shards (instead of --shard-size)' })
+      .option('shard-size', { type: 'string', describe: 'bytes per shard, e.g. 200GB [default: the manifest, else 200GB]' })
+      .option('max-parallel', { type: 'number', describe: 'array tasks running at once [default: the manifest, else 32]' })
+      .option('job-name', { type: 'string', group: SLURM, describe: '--job-name [default hfhpc]' })
+      .option('partition', { type: 'string', group: SLURM, describe: '--partition' })
+      .option('account', { type: 'string', group: SLURM, describe: '--account' })
+      .option('qos', { type: 'string', group: SLURM, describe: '--qos' })
+      .option('time', { type: 'string', group: SLURM, describe: '--time, e.g. 12:00:00' })
+      .option('mem', { type: 'string', group: SLURM, describe: '--mem, e.g. 8G' })
+      .option('cpus-per-task', { type: 'number', group: SLURM, describe: '--cpus-per-task' })
+      .option('mail-user', { type: 'string', group: SLURM, describe: '--mail-user' })
+      .option('mail-type', { type: 'string', group: SLURM, describe: '--mail-type, e.g. END,FAIL' })
+      .option('signal-seconds', { type: 'number', group: SLURM, describe: 'USR1 this many seconds before the time limit [default 300]' })
+      .option('requeue-max', { type: 'number', group: SLURM, describe: 'times a task may requeue itself after an interruption [default 3]' })
+      .option('max-array-size', { type: 'number', group: SLURM, describe: 'MaxArraySize when scontrol does not tell [default 1001]' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; write nothing' })
+      .option('submit', { type: 'boolean', default: false, describe: 'run sbatch --parsable on the scripts and record the job ids' })
+      .option('json', { type: 'boolean', default: false, describe: 'print {plan_id, datasets, files, bytes, shards, scripts, job_ids} on stdout' })
+      .option('force', { type: 'boolean', default: false, describe: 'every file back to pending (full re-download); plan even when free space is short' })
+      .option('resubmit-failed', { type: 'boolean', default: false, describe: 'send the current plan\'s failed shards back to pending and submit an array of just those' }) as never,
+  handler: async (argv) => {
+    const globals = { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet };
+    const cfg = resolveRuntimeConfig({ argv: globals });
+    const logger = createLogger({ format: cfg.logFormat, level: cfg.logLevel, quiet: cfg.quiet, context: { host: shortHostname() } });
+    const slurm = {
+      jobName: argv['job-name'],
+      partition: argv.partition,
+      account: argv.account,
+      qos: argv.qos,
+      time: argv.time,
+      mem: argv.mem,
+      cpusPerTask: argv['cpus-per-task'],
+      mailUser: argv['mail-user'],
+      mailType: argv['mail-type'],
+      signalSeconds: argv['signal-seconds'],
+      requeueMax: argv['requeue-max'],
+    };
+    const common = {
+      argv: globals,
+      maxParallel: argv['max-parallel'],
+      slurm,
+      maxArraySize: argv['max-array-size'],
+      hfhpcBin: fileURLToPath(new URL('../bin.js', import.meta.url)),
+      logger,
+    };
+    let out: string;
+    if (argv['resubmit-failed']) {
+      const r = await resubmitFailed({ ...common, dryRun: argv['dry-run'] });
+      out = argv.json ? JSON.stringify(resubmitJson(r)) : resubmitText(r);
+    } else {
+      if (!argv.manifest) throw new UsageError('hfhpc plan needs --manifest F', { hint: 'or --resubmit-failed to re-run the current plan\'s failed shards' });
+      const r = await planDownload({
+        ...common,
+        manifestPath: argv.manifest,
+        shards: argv.shards,
+        shardSize: argv['shard-size'],
+        dryRun: argv['dry-run'],
+        force: argv.force,
+        submit: argv.submit,
+      });
+      out = argv.json ? JSON.stringify(planJson(r)) : planText(r);
+    }
+    process.stdout.write(`${out}\n`);
+  },
+};

@@ -1,0 +1,101 @@
+// `hfhpc plan --resubmit-failed`: the current plan's failed shards (and their failed files)
+// go back to pending, and an array of just those indices (`--array=3,17,42`) is rendered and
+// submitted with the plan's own settings. Nothing is listed on the Hub again.
+import {
+  StateError,
+  createLogger,
+  latestPlan,
+  openStore,
+  resolveRuntimeConfig,
+  type Logger,
+  type RuntimeArgv,
+} from '@hfhpc/core';
+import type { PlanSlurmSettings } from './render-plan-scripts.js';
+import { renderPlanScripts } from './render-plan-scripts.js';
+import { resetFailedShards } from './reset-failed-shards.js';
+import { detectMaxArraySize } from './sbatch/max-array-size.js';
+import type { Exec } from './scheduler/exec.js';
+import { submitScripts, type SubmitSeams } from './submit-scripts.js';
+
+export interface ResubmitFailedParams extends SubmitSeams {
+  /** Global options (`--root`, `--db`, …); the database is found as for every command. */
+  argv?: RuntimeArgv;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Show which shards would be re-run; change and write nothing. Default false. */
+  dryRun?: boolean;
+  /** `--max-parallel`; default: the plan's. */
+  maxParallel?: number;
+  /** Slurm settings overriding the plan's (e.g. a longer `--time` for the retry). */
+  slurm?: PlanSlurmSettings;
+  /** Used when `scontrol show config` does not say. Default 1001. */
+  maxArraySize?: number;
+  nodePath?: string;
+  hfhpcBin?: string;
+  templateDir?: string;
+  logger?: Logger;
+  exec?: Exec;
+  now?: () => number;
+}
+
+export interface ResubmitOutcome {
+  planId: number;
+  /** The failed shards re-run, ascending. */
+  shards: number[];
+  scripts: string[];
+  jobIds: string[];
+  dryRun: boolean;
+}
+
+export async function resubmitFailed(params: ResubmitFailedParams): Promise<ResubmitOutcome> {
+  const env = params.env ?? process.env;
+  const config = resolveRuntimeConfig({ argv: params.argv, env, cwd: params.cwd });
+  const logger = params.logger ?? createLogger({ format: config.logFormat, level: config.logLevel, quiet: config.quiet });
+  const dryRun = params.dryRun ?? false;
+  const store = openStore({ path: config.dbPath, readonly: dryRun, create: false, now: params.now });
+  try {
+    const plan = latestPlan(store);
+    if (!plan) {
+      throw new StateError(`no plan in ${config.dbPath} to re-submit`, { hint: 'run `hfhpc plan --manifest F` first' });
+    }
+    const stored = plan.options as { maxParallel?: number; slurm?: PlanSlurmSettings };
+    const slurm = { ...stored.slurm, ...Object.fromEntries(Object.entries(params.slurm ?? {}).filter(([, v]) => v !== undefined)) };
+    const maxParallel = params.maxParallel ?? stored.maxParallel;
+    const render = (indices: number[], maxArraySize: number, write: boolean) =>
+      renderPlanScripts({
+        planId: plan.id,
+        root: plan.root,
+        dbPath: store.path,
+        hubUrl: plan.hubUrl,
+        indices,
+        maxParallel,
+        maxArraySize,
+        slurm,
+        name: 'resubmit',
+        nodePath: params.nodePath,
+        hfhpcBin: params.hfhpcBin,
+        templateDir: params.templateDir,
+        write,
+      });
+    if (dryRun) {
+      const failed = store.read(
+        (db) => db.prepare("SELECT idx FROM shards WHERE plan_id = ? AND state = 'failed' ORDER BY idx").all(plan.id) as { idx: number }[],
+      );
+      return { planId: plan.id, shards: failed.map((r) => r.idx), scripts: [], jobIds: [], dryRun };
+    }
+    // Settings are checked before any shard changes state.
+    await render([0], 1, false);
+    const shards = resetFailedShards({ store, planId: plan.id });
+    if (shards.length === 0) {
+      logger.info(`plan ${plan.id} has no failed shard; nothing to re-submit`);
+      return { planId: plan.id, shards, scripts: [], jobIds: [], dryRun };
+    }
+    logger.info(`plan ${plan.id}: ${shards.length} failed shard(s) back to pending: ${shards.join(',')}`);
+    const maxArraySize = await detectMaxArraySize({ exec: params.exec, fallback: params.maxArraySize, env });
+    const scripts = (await render(shards, maxArraySize, true)).map((s) => s.path);
+    const jobIds = await submitScripts({ store, planId: plan.id, scripts, scheduler: params.scheduler, exec: params.exec, env, logger });
+    return { planId: plan.id, shards, scripts, jobIds, dryRun };
+  } finally {
+    store.close();
+  }
+}
