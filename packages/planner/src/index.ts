@@ -1,4 +1,6 @@
 // Public API of @hfhpc/planner: re-exports only.
+export * from './sbatch/index.js';
+export * from './scheduler/index.js';
 export * from './status/index.js';
 export * from './verify/index.js';
 export * from './cleanup/index.js';
