@@ -1,11 +1,13 @@
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { ExitCode, UsageError, toHfhpcError } from '@hfhpc/core';
 import { globalOptions, type GlobalArgs } from './global-options.js';
+import { command as workCommand } from './commands/work.js';
+import { command as runCommand } from './commands/run.js';
 import { command as planCommand } from './commands/plan.js';
 
 // One module per command under ./commands; each exports `command`. Registered here, in the
 // order `--help` lists them.
-const commands: CommandModule<GlobalArgs, any>[] = [planCommand]; // eslint-disable-line @typescript-eslint/no-explicit-any
+const commands: CommandModule<GlobalArgs, any>[] = [planCommand, workCommand, runCommand]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Parse argv, run the command, return the exit code. Never calls process.exit. */
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,60 @@
+import type { CommandModule } from 'yargs';
+import { ExitCode, createLogger, resolveRuntimeConfig, shortHostname } from '@hfhpc/core';
+import { runWorker, watchSignals } from '@hfhpc/worker';
+import type { GlobalArgs } from '../global-options.js';
+
+interface WorkArgs extends GlobalArgs {
+  'task-id'?: number;
+  'task-offset'?: number;
+  'plan-id'?: number;
+  concurrency?: number;
+  'lease-ttl': number;
+  steal: boolean;
+  'progress-interval': number;
+}
+
+export const command: CommandModule<GlobalArgs, WorkArgs> = {
+  command: 'work',
+  describe: 'run one array task: lease shards, download, verify and place their files',
+  builder: (y) =>
+    y
+      .option('task-id', { type: 'number', describe: 'shard index to claim first [default: $SLURM_ARRAY_TASK_ID + task offset]' })
+      .option('task-offset', { type: 'number', describe: 'added to $SLURM_ARRAY_TASK_ID when one plan spans several arrays [env HFHPC_TASK_OFFSET; default 0]' })
+      .option('plan-id', { type: 'number', describe: 'plan to work on [default: the latest]' })
+      .option('concurrency', { type: 'number', describe: 'files downloaded at once [default: $SLURM_CPUS_PER_TASK, else the CPUs available]' })
+      .option('lease-ttl', { type: 'number', default: 120, describe: 'lease lifetime in seconds; renewed every quarter of it' })
+      .option('steal', { type: 'boolean', default: true, describe: 'after the own shard, take pending or expired shards (--no-steal: stop)' })
+      .option('progress-interval', { type: 'number', default: 30, describe: 'seconds between Progress: log lines' }) as never,
+  handler: async (argv) => {
+    const env = process.env;
+    const cfg = resolveRuntimeConfig({ argv: { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet }, env });
+    const logger = createLogger({ format: cfg.logFormat, level: cfg.logLevel, quiet: cfg.quiet, context: { host: shortHostname() } });
+    // Slurm sends KILL 10 s after TERM: if releasing the lease hangs on the filesystem, exit
+    // anyway so the task is requeued rather than killed mid-write.
+    const signals = watchSignals({
+      onSignal: (sig) => logger.warn(`${sig} received: stopping new work, releasing the lease`),
+      onDeadline: () => {
+        process.stderr.write('hfhpc: still busy 9 s after the stop signal; exiting without waiting (exit 75)\n');
+        process.exit(ExitCode.INTERRUPTED);
+      },
+    });
+    const given = (flag: string | undefined, envName: string): boolean => flag !== undefined || Boolean(env[envName]?.trim());
+    await runWorker({
+      dbPath: cfg.dbPath,
+      // Without an explicit root or hub URL the plan's own are used (the plan knows best).
+      root: given(argv.root, 'HFHPC_ROOT') ? cfg.root : undefined,
+      hubUrl: given(argv['hub-url'], 'HF_ENDPOINT') ? cfg.hubUrl : undefined,
+      planId: argv['plan-id'],
+      taskId: argv['task-id'],
+      taskOffset: argv['task-offset'],
+      concurrency: argv.concurrency,
+      leaseTtlS: argv['lease-ttl'],
+      steal: argv.steal,
+      progressIntervalS: argv['progress-interval'],
+      env,
+      logger,
+      signals,
+    });
+    argv.exitCode = ExitCode.OK;
+  },
+};
