@@ -3,3 +3,4 @@ export type { CheckResult, CheckStatus, DoctorCheck, DoctorContext } from './doc
 export { probeSqliteLocking, type LockProbeParams, type LockProbeResult } from './sqlite-lock-probe.js';
 export { findOnPath } from './check-slurm.js';
 export { MIN_NODE_VERSION } from './check-node.js';
+export { openDbReadonly } from './open-db-readonly.js';

@@ -6,3 +6,4 @@ export { RateTracker } from './rate-tracker.js';
 export { reconcileSlurm, ownerTaskKey, type SchedulerJobState } from './slurm-view.js';
 export { failureCause, groupFailures } from './failure-groups.js';
 export type * from './status-types.js';
+export { planDefaults, type PlanDefaults } from './plan-defaults.js';

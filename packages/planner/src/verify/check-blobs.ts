@@ -23,6 +23,8 @@ export type BlobVerdict =
 export interface BlobResult {
   check: BlobCheck;
   verdict: BlobVerdict;
+  /** True when the bytes were read under another name (a hard link of a blob already hashed). */
+  shared: boolean;
 }
 
 export interface VerifyProgress {
@@ -40,6 +42,8 @@ export interface CheckBlobsParams {
   concurrency?: number;
   /** Called after every chunk read and every blob finished; cheap to ignore. */
   onProgress?: (p: VerifyProgress) => void;
+  /** Called as each blob is judged, so the caller can act on it before the run ends. */
+  onResult?: (r: BlobResult) => Promise<void> | void;
   signal?: AbortSignal;
 }
 
@@ -49,7 +53,7 @@ export interface CheckBlobsParams {
  * once and share the verdict.
  */
 export async function checkBlobs(params: CheckBlobsParams): Promise<BlobResult[]> {
-  const { checks, concurrency = 4, onProgress, signal } = params;
+  const { checks, concurrency = 4, onProgress, onResult, signal } = params;
   const progress: VerifyProgress = {
     blobsDone: 0,
     blobsTotal: checks.length,
@@ -59,18 +63,19 @@ export async function checkBlobs(params: CheckBlobsParams): Promise<BlobResult[]
   };
   const byInode = new Map<string, Promise<string>>();
 
-  const judge = async (check: BlobCheck): Promise<BlobVerdict> => {
+  const judge = async (check: BlobCheck): Promise<{ verdict: BlobVerdict; shared: boolean }> => {
     let st;
     try {
       st = await stat(check.path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { verdict: { status: 'missing' }, shared: false };
       throw err;
     }
-    if (!st.isFile()) return { status: 'not-a-file' };
-    if (st.size !== check.size) return { status: 'size-mismatch', actualSize: st.size };
+    if (!st.isFile()) return { verdict: { status: 'not-a-file' }, shared: false };
+    if (st.size !== check.size) return { verdict: { status: 'size-mismatch', actualSize: st.size }, shared: false };
     const key = `${st.dev}:${st.ino}:${check.kind}`;
     let digest = byInode.get(key);
+    const shared = digest !== undefined;
     if (!digest) {
       digest = hashFile({
         path: check.path,
@@ -87,18 +92,20 @@ export async function checkBlobs(params: CheckBlobsParams): Promise<BlobResult[]
       progress.bytesDone += check.size;
     }
     const hex = await digest;
-    return hex === check.hex ? { status: 'ok' } : { status: 'hash-mismatch', actualHex: hex };
+    return { verdict: hex === check.hex ? { status: 'ok' } : { status: 'hash-mismatch', actualHex: hex }, shared };
   };
 
   return runPool({
     items: checks,
     concurrency,
     task: async (check) => {
-      const verdict = await judge(check);
+      const { verdict, shared } = await judge(check);
       progress.blobsDone += 1;
       if (verdict.status !== 'ok') progress.bad += 1;
       onProgress?.(progress);
-      return { check, verdict };
+      const result: BlobResult = { check, verdict, shared };
+      await onResult?.(result);
+      return result;
     },
   });
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { cacheLayout, repoFolderName, resetFile, StateError, UsageError, type Store } from '@hfhpc/core';
-import { checkBlobs, type BlobCheck, type BlobVerdict, type VerifyProgress } from './check-blobs.js';
+import { checkBlobs, type BlobCheck, type BlobResult, type BlobVerdict, type VerifyProgress } from './check-blobs.js';
 import { checkSnapshotLink } from './check-link.js';
 import { findUnplannedBlobs, type UnplannedBlob } from './unplanned-blobs.js';
 import { quarantineBlob } from './quarantine.js';
@@ -111,31 +111,42 @@ export async function runVerify(params: RunVerifyParams): Promise<VerifyReport> 
     }
     c.files.push(r);
   }
-  const results = await checkBlobs({ checks: [...checks.values()], concurrency, onProgress, signal });
-
+  const byKey = new Map(toCheck.map((r) => [`${r.repo}\0${r.path}`, r.id]));
   const bad: VerifyBadFile[] = [];
-  const good: number[] = [];
-  for (const { check, verdict } of results) {
+  let good: number[] = [];
+  let filesOk = 0;
+  const flushGood = (): void => {
+    recordVerified({ store, planId, fileIds: good });
+    filesOk += good.length;
+    good = [];
+  };
+  const markBad = (b: VerifyBadFile): void => {
+    bad.push(b);
+    resetFile(store, { fileId: byKey.get(`${b.repo}\0${b.path}`)!, reason: `verify: ${b.detail}` });
+  };
+
+  // Each blob is acted on as soon as it is judged, so an interrupted verify keeps what it did.
+  const onResult = async ({ check, verdict }: BlobResult): Promise<void> => {
     const c = checks.get(check.path)!;
     if (verdict.status !== 'ok') {
       const quarantined = verdict.status === 'missing' ? null : await quarantineBlob({ root, blobPath: c.path, repoFolder: repoFolderName(c.repo) });
-      for (const f of c.files) bad.push({ repo: f.repo, path: f.path, blob: f.blob, problem: verdict.status, detail: describe(verdict, c), quarantined_to: quarantined });
-      continue;
+      for (const f of c.files) markBad({ repo: f.repo, path: f.path, blob: f.blob, problem: verdict.status, detail: describe(verdict, c), quarantined_to: quarantined });
+      return;
     }
     for (const f of c.files) {
       const layout = cacheLayout(root, f.repo);
-      const problem = await checkSnapshotLink({ linkPath: layout.snapshotPath(f.commit_sha, f.path), blobPath: c.path });
-      if (problem) {
-        bad.push({ repo: f.repo, path: f.path, blob: f.blob, problem: 'broken-link', detail: `snapshot link ${problem}: ${layout.snapshotPath(f.commit_sha, f.path)}`, quarantined_to: null });
-      } else {
-        good.push(f.id);
-      }
+      const linkPath = layout.snapshotPath(f.commit_sha, f.path);
+      const problem = await checkSnapshotLink({ linkPath, blobPath: c.path });
+      if (problem) markBad({ repo: f.repo, path: f.path, blob: f.blob, problem: 'broken-link', detail: `snapshot link ${problem}: ${linkPath}`, quarantined_to: null });
+      else good.push(f.id);
     }
+    if (good.length >= 2000) flushGood();
+  };
+  try {
+    await checkBlobs({ checks: [...checks.values()], concurrency, onProgress, onResult, signal });
+  } finally {
+    flushGood();
   }
-
-  const byKey = new Map(toCheck.map((r) => [`${r.repo}\0${r.path}`, r.id]));
-  for (const b of bad) resetFile(store, { fileId: byKey.get(`${b.repo}\0${b.path}`)!, reason: `verify: ${b.detail}` });
-  recordVerified({ store, planId, fileIds: good });
 
   const unplanned = await findUnplannedBlobs({ root, rows });
   return {
@@ -143,7 +154,7 @@ export async function runVerify(params: RunVerifyParams): Promise<VerifyReport> 
     files_checked: toCheck.length,
     blobs_checked: checks.size,
     bytes_checked: [...checks.values()].reduce((s, c) => s + c.size, 0),
-    files_ok: good.length,
+    files_ok: filesOk,
     files_skipped: done.length - toCheck.length,
     files_not_done: rows.length - done.length,
     bad,

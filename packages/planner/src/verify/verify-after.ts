@@ -1,0 +1,75 @@
+import path from 'node:path';
+import { UsageError } from '@hfhpc/core';
+import { DEFAULT_HFHPC_BIN, planDir, type PlanSlurmSettings } from '../render-plan-scripts.js';
+import { renderVerifySbatch } from '../sbatch/render.js';
+import { readSbatchTemplate } from '../sbatch/template.js';
+import { verifyCommand } from '../sbatch/work-command.js';
+import { writeSbatchScript } from '../sbatch/write-script.js';
+import type { Scheduler } from '../scheduler/types.js';
+
+export interface SubmitVerifyAfterParams {
+  /** Submits the script (`SlurmScheduler`). */
+  scheduler: Pick<Scheduler, 'submit'>;
+  /** The download arrays' job ids: verify starts once all of them completed successfully. */
+  afterJobIds: readonly string[];
+  planId: number;
+  /** Absolute download root and state database the verify job uses. */
+  root: string;
+  dbPath: string;
+  /** Resource settings (partition, account, time…), as for the download array. Default {}. */
+  slurm?: PlanSlurmSettings;
+  /** Re-hash files already verified. Default false. */
+  force?: boolean;
+  /** Default `process.execPath`. */
+  nodePath?: string;
+  /** Default: this checkout's `packages/cli/dist/bin.js`. */
+  hfhpcBin?: string;
+  /** Folder of the templates. Default: the repo's slurm-templates/. */
+  templateDir?: string;
+}
+
+export interface SubmittedVerify {
+  scriptPath: string;
+  jobId: string;
+  dependency: string;
+}
+
+/**
+ * `plan --verify-after`: render `verify.sbatch` into the plan's folder and submit it with
+ * `--dependency=afterok:<array ids>`, so the whole download is re-hashed on the cluster as soon
+ * as the last array task succeeded (Slurm drops it if a task failed: fix, resubmit, verify).
+ */
+export async function submitVerifyAfter(params: SubmitVerifyAfterParams): Promise<SubmittedVerify> {
+  const { afterJobIds, planId, root, dbPath, slurm = {} } = params;
+  if (afterJobIds.length === 0) {
+    throw new UsageError('--verify-after needs the download array to be submitted', { hint: 'add --submit' });
+  }
+  const dir = planDir(root, planId);
+  const outputDir = slurm.outputDir ?? path.join(dir, 'logs');
+  const script = renderVerifySbatch({
+    template: await readSbatchTemplate({ name: 'verify', dir: params.templateDir }),
+    outputDir,
+    jobName: `${slurm.jobName ?? 'hfhpc'}-verify`,
+    partition: slurm.partition,
+    account: slurm.account,
+    qos: slurm.qos,
+    time: slurm.time,
+    mem: slurm.mem,
+    cpusPerTask: slurm.cpusPerTask,
+    mailUser: slurm.mailUser,
+    mailType: slurm.mailType,
+    extra: slurm.extra,
+    command: verifyCommand({
+      nodePath: params.nodePath ?? process.execPath,
+      hfhpcBin: params.hfhpcBin ?? DEFAULT_HFHPC_BIN,
+      db: dbPath,
+      root,
+      force: params.force,
+    }),
+  });
+  const scriptPath = path.join(dir, 'verify.sbatch');
+  await writeSbatchScript({ scriptPath, script, outputDir });
+  const dependency = `afterok:${afterJobIds.join(':')}`;
+  const jobId = await params.scheduler.submit({ scriptPath, dependency });
+  return { scriptPath, jobId, dependency };
+}
