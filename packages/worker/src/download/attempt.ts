@@ -18,7 +18,8 @@ import { DiskError } from '@hfhpc/core';
 export type AttemptOutcome =
   | { kind: 'complete'; url: string; source: HttpSource }
   | { kind: 'http'; statusCode: number; headers: Record<string, string | string[] | undefined>; body: Buffer; url: string; source: HttpSource }
-  | { kind: 'network'; code: string; retryable: boolean; url: string; cause?: unknown }
+  /** `source` is set when the failure came after an answer (mid-body), from that URL. */
+  | { kind: 'network'; code: string; retryable: boolean; url: string; source?: HttpSource; cause?: unknown }
   /** The server's bytes cannot be this blob from this offset: start over from 0. */
   | { kind: 'mismatch'; reason: string; url: string };
 
@@ -47,14 +48,13 @@ export async function runAttempt(params: AttemptParams): Promise<AttemptOutcome>
 
   let opened: OpenedResponse;
   try {
-    opened = await openResponse({ ...params, rangeStart });
+    opened = await openResponse({ ...params, rangeStart, checkHubIdentity: (stated) => checkHubIdentity(stated, params) });
   } catch (err) {
     if (signal?.aborted) throw aborted(params);
     if (err instanceof HfhpcError) throw err;
     return networkOutcome(err, params.url);
   }
   const { stream, response, url, source } = opened;
-  checkHubIdentity(opened, params);
 
   // From here the body flows; one watchdog and one abort hook for either kind of body.
   let sink: HashingFileSink | undefined;
@@ -91,7 +91,7 @@ export async function runAttempt(params: AttemptParams): Promise<AttemptOutcome>
         stream.destroy();
         state.noRange = true;
         log?.warn('server compressed a ranged answer; fetching the whole file instead', { path });
-        return { kind: 'network', code: 'ERANGEENCODED', retryable: true, url };
+        return { kind: 'network', code: 'ERANGEENCODED', retryable: true, url, source };
       }
       const range = parseContentRange(response.headers['content-range']);
       if (!range || range.start !== rangeStart || (range.total !== undefined && range.total !== state.size)) {
@@ -122,15 +122,15 @@ export async function runAttempt(params: AttemptParams): Promise<AttemptOutcome>
         throw toDiskError(sink.writeError, { path: params.partialPath, bytesNeeded: state.size - sink.position }) ?? asDiskError(sink.writeError, params.partialPath);
       }
       if (sink.overflow) return { kind: 'mismatch', reason: `more than the expected ${state.size} bytes`, url };
-      if (watch.stalled) return { kind: 'network', code: 'ETIMEDOUT', retryable: true, url, cause: `no bytes for ${params.timeouts.stallMs} ms` };
-      return networkOutcome(err, url);
+      if (watch.stalled) return { kind: 'network', code: 'ETIMEDOUT', retryable: true, url, source, cause: `no bytes for ${params.timeouts.stallMs} ms` };
+      return { ...networkOutcome(err, url), source };
     } finally {
       state.offset = sink.position;
       state.fetched += sink.position - startOffset;
       state.sink = undefined;
     }
     // A clean end short of the size (some HTTP stacks report a cut body as a normal end).
-    if (state.offset < state.size) return { kind: 'network', code: 'ESHORTBODY', retryable: true, url };
+    if (state.offset < state.size) return { kind: 'network', code: 'ESHORTBODY', retryable: true, url, source };
     return { kind: 'complete', url, source };
   } finally {
     watch.stop();
@@ -139,21 +139,20 @@ export async function runAttempt(params: AttemptParams): Promise<AttemptOutcome>
 }
 
 /** The Hub stated the content's size/identity and it is not what the plan expects: re-plan. */
-function checkHubIdentity(opened: OpenedResponse, params: AttemptParams): void {
+function checkHubIdentity(stated: { hubEtag?: string; hubSize?: number }, params: AttemptParams): void {
   const { state, path } = params;
-  const { hubEtag, hubSize } = opened;
+  const { hubEtag, hubSize } = stated;
   const want = state.hasher.want;
   const etagMismatch = hubEtag !== undefined && hubEtag.length === want.length && /^[0-9a-f]+$/.test(hubEtag) && hubEtag !== want;
   const sizeMismatch = hubSize !== undefined && hubSize !== state.size;
   if (!etagMismatch && !sizeMismatch) return;
-  opened.stream.destroy();
   throw new IntegrityError(
     `the Hub describes ${path} as ${hubEtag ?? want} (${hubSize ?? state.size} bytes), the plan expects ${want} (${state.size} bytes)`,
     { hint: 'the plan does not match the Hub; run `hfhpc plan` again', context: { path, hubEtag, hubSize, want, size: state.size } },
   );
 }
 
-function networkOutcome(err: unknown, url: string): AttemptOutcome {
+function networkOutcome(err: unknown, url: string): Extract<AttemptOutcome, { kind: 'network' }> {
   const raw = (err as { code?: unknown } | undefined)?.code;
   const code = typeof raw === 'string' ? raw : 'ERR_UNKNOWN';
   return { kind: 'network', code, retryable: classifyHttpFailure({ errorCode: code }) === 'retry', url, cause: err };

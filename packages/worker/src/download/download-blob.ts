@@ -65,6 +65,7 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
   let offset = 0;
   try {
     if (signal?.aborted) throw abortError(signal, { path: params.path, partialPath, bytesKept: 0 });
+    if (expected.size === 0) assertEmptyHash(hasher, params.path);
     if (await exists(fs, finalPath)) {
       await removeIfPresent(fs, partialPath);
       params.onProgress?.(expected.size);
@@ -72,7 +73,7 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
     }
     await fs.mkdir(dirname(partialPath), { recursive: true });
     if (expected.size === 0) {
-      await publishEmpty({ hasher, partialPath, finalPath, fs, path: params.path });
+      await publishEmpty({ partialPath, finalPath, fs });
       params.onProgress?.(0);
       return { bytesFetched: 0, resumedFrom: 0, attempts: 0, skipped: false, ...digest(hasher.want) };
     }
@@ -161,7 +162,7 @@ async function transfer(
           closed = true;
           await publishBlob({ partialPath, finalPath, fs });
           report();
-          return { bytesFetched: state.fetched, resumedFrom, attempts, skipped: false, ...(hasher.kind === 'sha256' ? { sha256: got } : { gitSha1: got }) };
+          return { bytesFetched: state.fetched, resumedFrom: state.restarted ? 0 : resumedFrom, attempts, skipped: false, ...(hasher.kind === 'sha256' ? { sha256: got } : { gitSha1: got }) };
         }
         await restart(`${hasher.kind === 'sha256' ? 'sha256' : 'git sha1'} ${got}, expected ${hasher.want}`);
         continue;
@@ -184,7 +185,8 @@ async function transfer(
         path,
         partialPath,
       });
-      if (outcome.kind !== 'network' && outcome.kind !== 'mismatch' && outcome.source === 'cdn') cdnUrl = outcome.url;
+      // Later attempts go straight to the CDN URL we were sent to: no resolve spent on a resume.
+      if (outcome.kind !== 'mismatch' && outcome.source === 'cdn') cdnUrl = outcome.url;
       if (state.offset > best) {
         best = state.offset;
         failures = 0;
@@ -249,14 +251,17 @@ async function transfer(
   }
 }
 
-async function publishEmpty(params: { hasher: BlobHasher; partialPath: string; finalPath: string; fs: DownloadFs; path: string }): Promise<void> {
-  const { hasher, partialPath, finalPath, fs, path } = params;
+function assertEmptyHash(hasher: BlobHasher, path: string): void {
   const empty = hasher.kind === 'sha256' ? EMPTY_SHA256 : EMPTY_GIT_BLOB_SHA1;
   if (hasher.want !== empty) {
     throw new IntegrityError(`${path} is listed with 0 bytes but hash ${hasher.want}, which is not the hash of empty content`, {
       hint: 'the plan is inconsistent; run `hfhpc plan` again',
     });
   }
+}
+
+async function publishEmpty(params: { partialPath: string; finalPath: string; fs: DownloadFs }): Promise<void> {
+  const { partialPath, finalPath, fs } = params;
   await removeIfPresent(fs, partialPath);
   try {
     // Exclusive create: an empty file cannot be half-written, and an existing blob stays.

@@ -21,6 +21,11 @@ export interface OpenResponseParams {
   signal?: AbortSignal;
   /** Default 10. */
   maxRedirects?: number;
+  /**
+   * Called with what the Hub states about the content (before a redirect is followed, or on
+   * a direct answer); may throw to stop before any body is fetched.
+   */
+  checkHubIdentity?: (stated: { hubEtag?: string; hubSize?: number }) => void;
 }
 
 export interface OpenedResponse {
@@ -36,7 +41,7 @@ export interface OpenedResponse {
 }
 
 export async function openResponse(params: OpenResponseParams): Promise<OpenedResponse> {
-  const { hubOrigin, token, rangeStart, got, timeouts, gate, signal, maxRedirects = 10 } = params;
+  const { hubOrigin, token, rangeStart, got, timeouts, gate, signal, maxRedirects = 10, checkHubIdentity } = params;
   let url = new URL(params.url);
   let hubEtag: string | undefined;
   let hubSize: number | undefined;
@@ -68,6 +73,12 @@ export async function openResponse(params: OpenResponseParams): Promise<OpenedRe
         hubEtag ??= etagOf(response.headers.etag);
         hubSize ??= sizeOf(response.headers['content-length'], response.headers['content-encoding']);
       }
+      try {
+        checkHubIdentity?.({ hubEtag, hubSize });
+      } catch (err) {
+        stream.destroy();
+        throw err;
+      }
       return { stream, response, url: url.href, source, hubEtag, hubSize };
     }
     if (source === 'hub') {
@@ -76,6 +87,7 @@ export async function openResponse(params: OpenResponseParams): Promise<OpenedRe
     }
     // Read the small redirect body so the socket goes back to the keep-alive pool.
     stream.resume();
+    if (source === 'hub') checkHubIdentity?.({ hubEtag, hubSize });
     const next = new URL(location, url);
     if (hops + 1 > maxRedirects) {
       throw new HubError(`more than ${maxRedirects} redirects for ${displayUrl(params.url)}`, { url: displayUrl(params.url) });

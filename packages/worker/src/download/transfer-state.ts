@@ -15,6 +15,8 @@ export interface TransferState {
   offset: number;
   /** Bytes received from the network and written, over all attempts. */
   fetched: number;
+  /** Set once the partial was emptied to start over (the resumed bytes were not kept). */
+  restarted?: boolean;
   /** Set when a ranged answer came compressed: Range is useless with that server, fetch whole. */
   noRange: boolean;
   /** The body being written right now (for progress reads). */
@@ -31,4 +33,5 @@ export async function restartFromZero(state: TransferState): Promise<void> {
   await state.handle.truncate(0);
   state.hash = state.hasher.start();
   state.offset = 0;
+  state.restarted = true;
 }
