@@ -7,7 +7,7 @@ import type { FaultSet, FaultTarget, RateLimitFault, ServerErrorFault, SlowFirst
 import { newRecord } from '../http/new-record.js';
 import { sendBody, type Reply } from '../http/respond.js';
 import { serveSource } from '../http/serve-source.js';
-import { sleep } from '../http/wait.js';
+import { sleepUnlessClosed } from '../http/wait.js';
 import type { RequestRecord } from '../types.js';
 import type { CdnSigner } from './cdn-signer.js';
 
@@ -55,7 +55,8 @@ export function createCdnHandler(p: CdnHandlerParams): (req: IncomingMessage, re
     const slow = p.faults.take<SlowFirstByteFault>('slow-first-byte', target);
     if (slow) {
       record.faults.push('slow-first-byte');
-      await sleep(slow.options.delayMs);
+      await sleepUnlessClosed(slow.options.delayMs, res);
+      if (res.destroyed) return;
     }
     const limited = p.faults.take<RateLimitFault>('rate-limit', target);
     if (limited) {

@@ -25,8 +25,8 @@ export function parseRange(params: { header: string | undefined; size: number })
     return { kind: 'range', start: Math.max(0, size - n), end: size };
   }
   const start = Number(r[1]);
-  const last = r[2] === '' ? size - 1 : Number(r[2]);
-  if (last < start) return { kind: 'none' };
+  if (r[2] !== '' && Number(r[2]) < start) return { kind: 'none' }; // invalid: ignored
   if (start >= size) return { kind: 'unsatisfiable' };
+  const last = r[2] === '' ? size - 1 : Number(r[2]);
   return { kind: 'range', start, end: Math.min(last, size - 1) + 1 };
 }

@@ -4,7 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import { contentChunks, type ContentSource } from '../content/content-source.js';
 import type { RequestRecord } from '../types.js';
-import { sleep, waitDrain } from './wait.js';
+import { sleepUnlessClosed, waitDrain } from './wait.js';
 
 /** Keep up to this much queued in the socket before waiting for 'drain'. */
 const HIGH_WATER = 4 << 20;
@@ -54,7 +54,7 @@ export async function sendContent(params: {
       res.write(piece);
       sent += piece.length;
       record.bytesSent += piece.length;
-      if (bps) await sleep(began + (sent / bps) * 1000 - Date.now());
+      if (bps) await sleepUnlessClosed(began + (sent / bps) * 1000 - Date.now(), res);
       if (res.writableLength >= HIGH_WATER) await waitDrain(res);
       if (res.destroyed) return;
     }

@@ -14,6 +14,16 @@ export function waitDrain(res: ServerResponse): Promise<void> {
   });
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+/** Sleep, but wake as soon as the client goes away (no timers left behind by stop()). */
+export function sleepUnlessClosed(ms: number, res: ServerResponse): Promise<void> {
+  if (res.destroyed || ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      res.off('close', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    res.once('close', done);
+  });
 }

@@ -6,7 +6,7 @@ import type { FaultTarget, MoveBranchFault, RateLimitFault, ServerErrorFault, Sl
 import { newRecord } from '../http/new-record.js';
 import { rateLimitHeaders, type RateLimiter } from '../http/rate-limiter.js';
 import { sendBody, sendHubError } from '../http/respond.js';
-import { sleep } from '../http/wait.js';
+import { sleepUnlessClosed } from '../http/wait.js';
 import type { RequestRecord, TokenSpec } from '../types.js';
 import { canSee, identify } from './access.js';
 import type { HubDeps, HubRequest, RepoRoute } from './context.js';
@@ -72,7 +72,8 @@ export function createHubHandler(p: HubHandlerParams): (req: IncomingMessage, re
     const slow = deps.faults.take<SlowFirstByteFault>('slow-first-byte', target);
     if (slow) {
       record.faults.push('slow-first-byte');
-      await sleep(slow.options.delayMs);
+      await sleepUnlessClosed(slow.options.delayMs, res);
+      if (res.destroyed) return;
     }
     const bucket = target.endpoint === 'resolve' ? 'resolvers' : 'api';
     const who = caller.kind === 'user' ? `token:${caller.token.token}` : `anon:${req.socket.remoteAddress}`;

@@ -1,0 +1,60 @@
+// The hfhpc-fakehub binary (built code): ready file once listening, clean stop on signals,
+// exit 2 on a bad config.
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'fakehub-bin-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, stderr: () => stderr };
+}
+
+async function waitForFile(file: string, exited: Promise<unknown>): Promise<void> {
+  let done = false;
+  void exited.then(() => (done = true));
+  while (!existsSync(file)) {
+    if (done) throw new Error('fakehub exited before it was ready');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('hfhpc-fakehub', () => {
+  it('writes the ready file atomically once both ports listen, serves, and stops on SIGTERM', async () => {
+    const config = join(dir, 'repos.yaml');
+    writeFileSync(config, 'repos:\n  - id: acme/data\n    gated: manual\n    files: [{ path: a.txt, text: hello }]\n');
+    const ready = join(dir, 'ready.json');
+    const p = run(['--config', config, '--port', '0', '--cdn-port', '0', '--ready-file', ready]);
+    await waitForFile(ready, p.exited);
+    const info = JSON.parse(readFileSync(ready, 'utf8'));
+    expect(info.repos).toEqual([{ id: 'acme/data', gated: 'manual', private: false }]);
+    expect(info.hubUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(info.cdnUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(info.cdnUrl).not.toBe(info.hubUrl);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const res = await fetch(`${info.hubUrl}/api/datasets/acme/data`);
+    expect((await res.json()).gated).toBe('manual');
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    await expect(fetch(`${info.hubUrl}/api/datasets/acme/data`)).rejects.toThrow();
+  });
+
+  it('exits 2 naming the problem when the config is bad', async () => {
+    const config = join(dir, 'bad.yaml');
+    writeFileSync(config, 'repos:\n  - id: nope\n');
+    const p = run(['--config', config]);
+    expect(await p.exited).toBe(2);
+    expect(p.stderr()).toMatch(/repos\[0\]\.id/);
+    const q = run(['--port', 'x']);
+    expect(await q.exited).toBe(2);
+  });
+});
