@@ -7,7 +7,7 @@ import type { FailureGroup, FailureStatus } from './status-types.js';
 export function failureCause(error: string): string {
   const firstLine = error.split('\n', 1)[0] ?? '';
   return firstLine
-    .replace(/https?:\/\/\S+/g, '<url>')
+    .replace(/https?:\/\/[^\s)'"<>]+/g, '<url>')
     .replace(/\b[0-9a-f]{40,64}\b/gi, '<sha>')
     .replace(/(['"`])[^'"`]*\1/g, '<name>')
     .replace(/(?:[\w.-]+\/)+[\w.-]+/g, '<path>')

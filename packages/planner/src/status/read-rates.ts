@@ -13,14 +13,16 @@ export interface Rates {
 const DONE_IN_WINDOW_SQL = `
 SELECT f.dataset_id AS dataset_id, SUM(f.size) AS bytes
 FROM files f JOIN datasets d ON d.id = f.dataset_id
-WHERE d.plan_id = ? AND f.state = 'done' AND f.updated_at > ? AND f.updated_at <= ?
+JOIN plans p ON p.id = d.plan_id
+WHERE d.plan_id = ? AND f.state = 'done' AND f.updated_at >= ? AND f.updated_at <= ?
+  AND f.updated_at > p.created_at -- done when planned (carried over by a re-plan): not transferred now
 GROUP BY f.dataset_id`;
 
 // The window starts no earlier than the plan's first claim: a run that began a minute ago is
 // not averaged over five.
 const FIRST_CLAIM_SQL = "SELECT MIN(at) AS at FROM events WHERE plan_id = ? AND kind = 'claim'";
 
-/** Transfer rates over (since, now], inside the caller's read transaction. */
+/** Transfer rates over [since, now], inside the caller's read transaction. */
 export function readRates(params: { db: Db; planId: number; since: number; now: number }): Rates {
   const { db, planId, now } = params;
   const first = (db.prepare(FIRST_CLAIM_SQL).get(planId) as { at: number | null }).at;

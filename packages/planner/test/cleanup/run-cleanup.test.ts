@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { appendEvent, cacheLayout, claimShard } from '@hfhpc/core';
+import { runCleanup } from '../../src/cleanup/index.js';
+import { quarantineDir } from '../../src/verify/index.js';
+import { makeCache, type CacheFixture } from '../verify/cache-fixture.js';
+
+const A = 'bigcode/the-stack-mini';
+let fx: CacheFixture | undefined;
+afterEach(() => fx?.cleanup());
+
+/**
+ * Shard 0: leased by a task that died (lease expired), one pending file with a partial.
+ * Shard 1: leased by a live task, one pending file with a partial being written.
+ * Shard 2: done; a stale partial of its blob is left over. Plus a partial of no planned blob,
+ * a partial named by another tool, and complete blobs.
+ */
+function scene() {
+  const f = (fx = makeCache({
+    files: [
+      { repo: A, path: 'dead.parquet', content: 'd'.repeat(4000), lfs: true, shard: 0, state: 'pending' },
+      { repo: A, path: 'live.parquet', content: 'l'.repeat(4000), lfs: true, shard: 1, state: 'pending' },
+      { repo: A, path: 'done.parquet', content: 'k'.repeat(4000), lfs: true, shard: 2 },
+    ],
+  }));
+  claimShard(f.store, { planId: f.planId, owner: '77_0@dead-node:1', preferIndex: 0, ttlMs: 1_000 });
+  f.clock.t += 5_000;
+  claimShard(f.store, { planId: f.planId, owner: '77_1@live-node:2', preferIndex: 1, ttlMs: 600_000, steal: false });
+  const blobs = cacheLayout(f.root, A);
+  const partial = (blob: string, bytes: number): string => {
+    const p = blobs.incompletePath(blob);
+    writeFileSync(p, Buffer.alloc(bytes, 1));
+    return p;
+  };
+  mkdirSync(blobs.blobsDir, { recursive: true });
+  const paths = {
+    dead: partial(f.blobOf(A, 'dead.parquet'), 1500),
+    live: partial(f.blobOf(A, 'live.parquet'), 2500),
+    stale: partial(f.blobOf(A, 'done.parquet'), 100),
+    stray: partial('f'.repeat(64), 300),
+    foreign: path.join(blobs.blobsDir, `${'e'.repeat(64)}.0a1b2c3d.incomplete`),
+    complete: f.blobPath(A, 'done.parquet'),
+  };
+  writeFileSync(paths.foreign, 'x');
+  return { f, paths };
+}
+
+describe('runCleanup', () => {
+  it('--dry-run reports and changes nothing', async () => {
+    const { f, paths } = scene();
+    const r = await runCleanup({ store: f.store, root: f.root, dryRun: true });
+    expect(r.expired_leases).toEqual([{ shard: 0, plan_id: f.planId, owner: '77_0@dead-node:1', expired_at: expect.any(String) }]);
+    expect(r.partials.filter((p) => p.removed).map((p) => path.basename(p.path)).sort()).toEqual([path.basename(paths.stale), path.basename(paths.stray)].sort());
+    for (const p of Object.values(paths)) expect(existsSync(p)).toBe(true);
+    expect(f.store.db.prepare('SELECT COUNT(*) FROM leases').pluck().get()).toBe(2);
+  });
+
+  it('expires the dead lease, removes orphaned partials, keeps live and resumable ones and every complete blob', async () => {
+    const { f, paths } = scene();
+    appendEvent(f.store, { kind: 'ancient' });
+    const quarantined = path.join(quarantineDir(f.root), 'datasets--bigcode--the-stack-mini', `${'a'.repeat(64)}.1`);
+    mkdirSync(path.dirname(quarantined), { recursive: true });
+    writeFileSync(quarantined, 'corrupt');
+    f.clock.t += 40 * 86_400_000 - 600_000; // the live lease is renewed by its task meanwhile
+    f.store.db.prepare('UPDATE leases SET expires_at = ? WHERE owner LIKE ?').run(f.clock.t + 60_000, '77_1@%');
+    const r = await runCleanup({ store: f.store, root: f.root });
+    expect(r.expired_leases.map((l) => l.shard)).toEqual([0]);
+    const verdicts = Object.fromEntries(r.partials.map((p) => [p.path, [p.verdict, p.removed]]));
+    expect(verdicts).toEqual({
+      [paths.dead]: ['resumable', false],
+      [paths.live]: ['in-use', false],
+      [paths.stale]: ['orphan', true],
+      [paths.stray]: ['orphan', true],
+    });
+    expect(r.bytes_freed).toBe(400 + 7);
+    expect(r.quarantine_removed).toEqual([path.relative(f.root, quarantined)]);
+    expect(existsSync(quarantined)).toBe(false);
+    expect(existsSync(paths.stale)).toBe(false);
+    expect(existsSync(paths.stray)).toBe(false);
+    for (const p of [paths.dead, paths.live, paths.foreign, paths.complete]) expect(existsSync(p)).toBe(true);
+    expect(f.store.db.prepare('SELECT idx, state FROM shards ORDER BY idx').all()).toEqual([
+      { idx: 0, state: 'pending' },
+      { idx: 1, state: 'running' },
+      { idx: 2, state: 'done' },
+    ]);
+    expect(f.store.db.prepare("SELECT COUNT(*) FROM events WHERE kind = 'ancient'").pluck().get()).toBe(0);
+    expect(r.events_pruned).toBeGreaterThan(0);
+  });
+
+  it('--remove-resumable also removes partials nobody holds, never the live one', async () => {
+    const { f, paths } = scene();
+    const r = await runCleanup({ store: f.store, root: f.root, removeResumable: true });
+    expect(existsSync(paths.dead)).toBe(false);
+    expect(existsSync(paths.live)).toBe(true);
+    expect(r.partials.find((p) => p.path === paths.dead)).toMatchObject({ verdict: 'resumable', removed: true });
+  });
+});
