@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { cacheLayout, isCommitSha, writeRef, writeTree, type Store, type TreeFileEntry } from '@hfhpc/core';
+import { cacheLayout, isCommitSha, repoPathProblem, writeRef, writeTree, type Store, type TreeFileEntry } from '@hfhpc/core';
 
 export interface EnsureRepoMetaParams {
   store: Store;
@@ -29,6 +29,7 @@ export async function ensureRepoMeta(params: EnsureRepoMetaParams): Promise<void
     const files = params.store.read((db) =>
       db.prepare('SELECT path, size, oid, lfs_sha256 AS lfsSha256 FROM files WHERE dataset_id = ?').all(params.datasetId),
     ) as TreeFileEntry[];
-    await writeTree({ root, repo, commit, files });
+    // An unsafe path (a tampered plan) is refused when placing; it must not be listed either.
+    await writeTree({ root, repo, commit, files: files.filter((f) => !repoPathProblem(f.path)) });
   }
 }
