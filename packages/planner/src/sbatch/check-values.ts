@@ -33,7 +33,7 @@ export function checkName(what: string, value: string): string {
 /** Comma-separated Slurm mail types, e.g. `END,FAIL`. */
 export function checkMailType(value: string): string {
   for (const t of value.split(',')) {
-    if (!MAIL_TYPES.has(t)) bad('mailType', value, `a comma list of ${[...MAIL_TYPES].join(', ')}`);
+    if (!MAIL_TYPES.has(t)) bad('mailType', value, `a comma list of Slurm mail types (${[...MAIL_TYPES].join(', ')})`);
   }
   return value;
 }
