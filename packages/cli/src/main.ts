@@ -4,10 +4,14 @@ import { globalOptions, type GlobalArgs } from './global-options.js';
 import { command as workCommand } from './commands/work.js';
 import { command as runCommand } from './commands/run.js';
 import { command as planCommand } from './commands/plan.js';
+import { command as statusCommand } from './commands/status.js';
+import { command as verifyCommand } from './commands/verify.js';
+import { command as cleanupCommand } from './commands/cleanup.js';
+import { command as doctorCommand } from './commands/doctor.js';
 
 // One module per command under ./commands; each exports `command`. Registered here, in the
 // order `--help` lists them.
-const commands: CommandModule<GlobalArgs, any>[] = [planCommand, workCommand, runCommand]; // eslint-disable-line @typescript-eslint/no-explicit-any
+const commands: CommandModule<GlobalArgs, any>[] = [planCommand, workCommand, runCommand, statusCommand, verifyCommand, cleanupCommand, doctorCommand]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Parse argv, run the command, return the exit code. Never calls process.exit. */
 export async function main(argv: string[]): Promise<number> {

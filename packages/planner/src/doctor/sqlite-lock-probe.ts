@@ -90,10 +90,13 @@ function waitForLine(stream: NodeJS.ReadableStream, want: string, timeoutMs: num
   return new Promise((resolve) => {
     const rl = createInterface({ input: stream });
     const timer = setTimeout(() => finish(false), timeoutMs);
+    let settled = false;
     const finish = (v: boolean): void => {
+      if (settled) return;
+      settled = true; // before close(): closing emits 'close', which must not answer false
       clearTimeout(timer);
-      rl.close();
       resolve(v);
+      rl.close();
     };
     rl.on('line', (line) => line.trim() === want && finish(true));
     rl.on('close', () => finish(false));

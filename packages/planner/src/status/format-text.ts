@@ -12,7 +12,7 @@ export interface FormatStatusOptions {
 
 const pct = (done: number, total: number): string => (total === 0 ? '100.0%' : `${((100 * done) / total).toFixed(1)}%`);
 const rate = (r: number | null): string => (r === null ? '-' : `${formatBytes(r)}/s`);
-const duration = (ms: number): string => prettyMs(Math.max(0, ms), { secondsDecimalDigits: 0, unitCount: 2 });
+const duration = (ms: number): string => (ms < 1000 ? '<1s' : prettyMs(ms, { secondsDecimalDigits: 0, unitCount: 2 }));
 const etaText = (s: number | null, state: string): string => (state === 'done' ? '-' : s === null ? '?' : duration(s * 1000));
 
 /** The human view of a status report: datasets table, shard summary, failures, Slurm. */

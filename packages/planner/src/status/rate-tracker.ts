@@ -35,12 +35,12 @@ export class RateTracker {
       rate_source: 'samples',
       rate_window_s: Math.round(seconds),
       rate_bytes_per_s: rate,
-      eta_s: eta(report.totals.bytes - report.totals.bytes_done, rate),
+      eta_s: eta(report.totals.bytes - report.totals.bytes_done, rate, report.state),
       datasets: report.datasets.map((d) => {
         const before = first.byRepo.get(d.repo);
         if (before === undefined || d.bytes_done < before) return d;
         const r = (d.bytes_done - before) / seconds;
-        return { ...d, rate_bytes_per_s: r, eta_s: eta(d.bytes - d.bytes_done, r) };
+        return { ...d, rate_bytes_per_s: r, eta_s: eta(d.bytes - d.bytes_done, r, d.state) };
       }),
     };
   }

@@ -108,6 +108,7 @@ export function readStatus(params: ReadStatusParams): StatusReport {
 
     const datasets: DatasetStatus[] = dsRows.map((r) => {
       const rate = rates.byDataset.get(r.id) ?? null;
+      const state = deriveState({ files: r.files, done: r.files_done, failed: r.files_failed, running: r.files_running, leased: r.leased > 0 });
       return {
         repo: r.repo,
         revision: r.revision,
@@ -118,9 +119,9 @@ export function readStatus(params: ReadStatusParams): StatusReport {
         files_running: r.files_running,
         bytes: r.bytes,
         bytes_done: r.bytes_done,
-        state: deriveState({ files: r.files, done: r.files_done, failed: r.files_failed, running: r.files_running, leased: r.leased > 0 }),
+        state,
         rate_bytes_per_s: rate,
-        eta_s: eta(r.bytes - r.bytes_done, rate),
+        eta_s: eta(r.bytes - r.bytes_done, rate, state),
       };
     });
     const shards: ShardStatus[] = shardRows.map((r) => ({
@@ -141,22 +142,23 @@ export function readStatus(params: ReadStatusParams): StatusReport {
     const totals = { files: sum('files'), files_done: sum('files_done'), files_failed: sum('files_failed'), bytes: sum('bytes'), bytes_done: sum('bytes_done') };
     const shard_counts: Record<UnitState, number> = { pending: 0, running: 0, done: 0, failed: 0 };
     for (const s of shards) shard_counts[s.state] += 1;
+    const state = deriveState({
+      files: totals.files,
+      done: totals.files_done,
+      failed: totals.files_failed,
+      running: sum('files_running'),
+      leased: shards.some((s) => s.owner !== null),
+    });
     return {
       plan_id: planId,
       job_ids: parseJobIds(plan.job_ids),
       generated_at: new Date(now).toISOString(),
-      state: deriveState({
-        files: totals.files,
-        done: totals.files_done,
-        failed: totals.files_failed,
-        running: sum('files_running'),
-        leased: shards.some((s) => s.owner !== null),
-      }),
+      state,
       totals,
       rate_bytes_per_s: rates.total,
       rate_window_s: Math.round(rateWindowMs / 1000),
       rate_source: 'completions',
-      eta_s: eta(totals.bytes - totals.bytes_done, rates.total),
+      eta_s: eta(totals.bytes - totals.bytes_done, rates.total, state),
       datasets,
       shard_counts,
       shards,
@@ -168,8 +170,10 @@ export function readStatus(params: ReadStatusParams): StatusReport {
   });
 }
 
-export function eta(left: number, rate: number | null): number | null {
-  if (left <= 0) return 0;
+/** Seconds left at `rate`: 0 when done; unknown (null) when nothing is working on it. */
+export function eta(left: number, rate: number | null, state: UnitState): number | null {
+  if (left <= 0 || state === 'done') return 0;
+  if (state !== 'running') return null;
   return rate && rate > 0 ? Math.round(left / rate) : null;
 }
 

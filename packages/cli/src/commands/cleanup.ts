@@ -1,0 +1,43 @@
+import type { CommandModule } from 'yargs';
+import { ExitCode, UsageError, openStore, resolveRuntimeConfig } from '@hfhpc/core';
+import { formatCleanup, planDefaults, runCleanup } from '@hfhpc/planner';
+import type { GlobalArgs } from '../global-options.js';
+
+interface CleanupArgs extends GlobalArgs {
+  'dry-run': boolean;
+  json: boolean;
+  'remove-resumable': boolean;
+  'events-days': number;
+}
+
+export const command: CommandModule<GlobalArgs, CleanupArgs> = {
+  command: 'cleanup',
+  describe: 'expire dead leases, remove orphaned partial files and old events (never complete blobs)',
+  builder: (y) =>
+    y
+      .option('dry-run', { type: 'boolean', default: false, describe: 'show what would be done; change nothing' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
+      .option('remove-resumable', { type: 'boolean', default: false, describe: 'also remove partial files the next task would resume' })
+      .option('events-days', { type: 'number', default: 30, describe: 'delete events older than this many days' }) as never,
+  handler: async (argv) => {
+    if (!(argv['events-days'] >= 0)) throw new UsageError(`Expected \`--events-days\` to be a non-negative number, got \`${argv['events-days']}\``);
+    const cfg = resolveRuntimeConfig({ argv: { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet } });
+    // --dry-run writes nothing, not even a migration.
+    const store = openStore({ path: cfg.dbPath, create: false, readonly: argv['dry-run'] });
+    try {
+      const explicitRoot = argv.root !== undefined || Boolean(process.env.HFHPC_ROOT?.trim());
+      const root = explicitRoot ? cfg.root : (planDefaults(store.db)?.root ?? cfg.root);
+      const report = await runCleanup({
+        store,
+        root,
+        dryRun: argv['dry-run'],
+        removeResumable: argv['remove-resumable'],
+        eventsMaxAgeMs: argv['events-days'] * 86_400_000,
+      });
+      process.stdout.write(argv.json ? `${JSON.stringify(report, null, 2)}\n` : formatCleanup(report, { root }));
+    } finally {
+      store.close();
+    }
+    argv.exitCode = ExitCode.OK;
+  },
+};

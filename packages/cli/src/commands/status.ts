@@ -1,0 +1,89 @@
+import { rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CommandModule } from 'yargs';
+import { ExitCode, UsageError, openStore, resolveRuntimeConfig } from '@hfhpc/core';
+import { RateTracker, SlurmScheduler, collectStatus, formatStatusPrometheus, formatStatusText, type StatusReport } from '@hfhpc/planner';
+import type { GlobalArgs } from '../global-options.js';
+
+interface StatusArgs extends GlobalArgs {
+  json: boolean;
+  format: 'text' | 'json' | 'prometheus';
+  watch?: number;
+  count?: number;
+  'plan-id'?: number;
+  output?: string;
+  'rate-window': number;
+  slurm: boolean;
+}
+
+/** `--watch` alone means every 5 s; a value must be a positive number of seconds. */
+function watchSeconds(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (v === true || v === '') return 5;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`Expected \`--watch\` to be a positive number of seconds, got \`${String(v)}\``);
+  return n;
+}
+
+function render(report: StatusReport, format: StatusArgs['format'], watching: boolean): string {
+  if (format === 'prometheus') return formatStatusPrometheus(report);
+  // Watching, one compact object per line (NDJSON) so scripts can read the stream.
+  if (format === 'json') return `${JSON.stringify(report, null, watching ? undefined : 2)}\n`;
+  return formatStatusText(report);
+}
+
+/** Replace `file` atomically, so a textfile collector never reads half a file. */
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+export const command: CommandModule<GlobalArgs, StatusArgs> = {
+  command: 'status',
+  describe: 'progress per dataset and shard, rate and ETA, failures by cause, leases, Slurm job states',
+  builder: (y) =>
+    y
+      .option('json', { type: 'boolean', default: false, describe: 'print the status object as JSON (same as --format json)' })
+      .option('format', { choices: ['text', 'json', 'prometheus'] as const, default: 'text' as const, describe: 'text, json, or prometheus (node_exporter textfile metrics)' })
+      .option('watch', { describe: 'refresh every N seconds (default 5) until interrupted; redraws in place on a terminal', coerce: watchSeconds })
+      .option('count', { type: 'number', describe: 'with --watch: stop after this many refreshes' })
+      .option('plan-id', { type: 'number', describe: 'plan to report on [default: the newest]' })
+      .option('output', { type: 'string', describe: 'write to this file (replaced atomically each refresh) instead of stdout' })
+      .option('rate-window', { type: 'number', default: 300, describe: 'seconds over which the rate is measured' })
+      .option('slurm', { type: 'boolean', default: true, describe: 'ask squeue/sacct about the plan\'s jobs (--no-slurm: database only)' }) as never,
+  handler: async (argv) => {
+    const cfg = resolveRuntimeConfig({ argv: { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet } });
+    const format = argv.json ? 'json' : argv.format;
+    if (argv['rate-window'] <= 0) throw new UsageError(`Expected \`--rate-window\` to be a positive number of seconds, got \`${argv['rate-window']}\``);
+    const store = openStore({ path: cfg.dbPath, readonly: true, create: false });
+    const scheduler = argv.slurm ? new SlurmScheduler() : undefined;
+    const tracker = argv.watch === undefined ? undefined : new RateTracker(argv['rate-window'] * 1000);
+    const stop = new AbortController();
+    const onSignal = (): void => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const redraw = argv.watch !== undefined && format === 'text' && !argv.output && process.stdout.isTTY;
+    try {
+      for (let n = 1; ; n++) {
+        let report = await collectStatus({ store, planId: argv['plan-id'], rateWindowMs: argv['rate-window'] * 1000, scheduler });
+        if (tracker) report = tracker.apply(report);
+        const text = render(report, format, argv.watch !== undefined);
+        if (argv.output) await writeAtomic(argv.output, text);
+        else process.stdout.write(redraw ? `\x1b[H\x1b[2J${text}` : argv.watch !== undefined && format === 'text' && n > 1 ? `\n${text}` : text);
+        if (argv.watch === undefined || (argv.count !== undefined && n >= argv.count)) break;
+        try {
+          await sleep(argv.watch * 1000, undefined, { signal: stop.signal });
+        } catch {
+          break; // interrupted: a clean end of watching
+        }
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      store.close();
+    }
+    argv.exitCode = ExitCode.OK;
+  },
+};

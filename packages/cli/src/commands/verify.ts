@@ -1,0 +1,76 @@
+import cliProgress from 'cli-progress';
+import type { CommandModule } from 'yargs';
+import { ExitCode, InterruptedError, UsageError, formatBytes, openStore, resolveRuntimeConfig } from '@hfhpc/core';
+import { formatVerify, planDefaults, runVerify, type VerifyProgress } from '@hfhpc/planner';
+import type { GlobalArgs } from '../global-options.js';
+
+interface VerifyArgs extends GlobalArgs {
+  dataset?: string;
+  force: boolean;
+  json: boolean;
+  concurrency?: number;
+  'plan-id'?: number;
+}
+
+/** A bar on stderr when it is a terminal (stdout stays clean for --json); nothing otherwise. */
+function progressBar(): { update: (p: VerifyProgress) => void; stop: () => void } {
+  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: 'verify [{bar}] {percentage}% | {done} / {total} | {blobs} blobs | {bad} bad | ETA {eta_formatted}',
+      hideCursor: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update: (p) => {
+      const payload = { done: formatBytes(p.bytesDone), total: formatBytes(p.bytesTotal), blobs: `${p.blobsDone}/${p.blobsTotal}`, bad: p.bad };
+      if (!started) {
+        bar.start(Math.max(1, p.bytesTotal), 0, payload);
+        started = true;
+      }
+      bar.update(p.bytesDone, payload);
+    },
+    stop: () => started && bar.stop(),
+  };
+}
+
+export const command: CommandModule<GlobalArgs, VerifyArgs> = {
+  command: 'verify',
+  describe: 're-hash the files on disk against the plan; bad or missing files go back to pending (exit 1)',
+  builder: (y) =>
+    y
+      .option('dataset', { type: 'string', describe: 'only this dataset (repo id)' })
+      .option('force', { type: 'boolean', default: false, describe: 're-hash files already verified' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
+      .option('concurrency', { type: 'number', describe: 'files hashed at once [default: the CPUs available]' })
+      .option('plan-id', { type: 'number', describe: 'plan to verify [default: the newest]' }) as never,
+  handler: async (argv) => {
+    if (argv.concurrency !== undefined && !(Number.isInteger(argv.concurrency) && argv.concurrency >= 1)) {
+      throw new UsageError(`Expected \`--concurrency\` to be a positive integer, got \`${argv.concurrency}\``);
+    }
+    const cfg = resolveRuntimeConfig({ argv: { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet } });
+    const store = openStore({ path: cfg.dbPath, create: false });
+    const explicitRoot = argv.root !== undefined || Boolean(process.env.HFHPC_ROOT?.trim());
+    const root = explicitRoot ? cfg.root : (planDefaults(store.db, argv['plan-id'])?.root ?? cfg.root);
+    const stop = new AbortController();
+    const onSignal = (sig: NodeJS.Signals): void => stop.abort(new InterruptedError(`verify interrupted by ${sig}; files checked so far are recorded`, { hint: 'run `hfhpc verify` again to go on' }));
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGUSR1'] as const) process.once(s, onSignal);
+    const bar = argv.quiet || argv.json ? { update: () => undefined, stop: () => undefined } : progressBar();
+    let report;
+    try {
+      report = await runVerify({ store, root, planId: argv['plan-id'], dataset: argv.dataset, force: argv.force, concurrency: argv.concurrency, onProgress: bar.update, signal: stop.signal });
+    } catch (err) {
+      throw stop.signal.aborted ? stop.signal.reason : err;
+    } finally {
+      bar.stop();
+      for (const s of ['SIGINT', 'SIGTERM', 'SIGUSR1'] as const) process.off(s, onSignal);
+      store.close();
+    }
+    process.stdout.write(argv.json ? `${JSON.stringify(report, null, 2)}\n` : formatVerify(report));
+    argv.exitCode = report.bad.length ? ExitCode.FAILED : ExitCode.OK;
+  },
+};
