@@ -1,0 +1,131 @@
+// `hfhpc plan` as a real child process (the built CLI), for what only the process shows: exit
+// codes, stdout JSON, stderr messages, and sbatch found on PATH.
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { latestPlan } from '@hfhpc/core';
+import { failShards, setup, withStore, type TestEnv } from './plan-helpers.js';
+
+const BIN = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
+
+let t: TestEnv;
+let fakeBin: string;
+beforeEach(async () => {
+  t = await setup();
+  // A fake sbatch that records its arguments, prints a job id or fails like the real one.
+  fakeBin = path.join(t.dir, 'bin');
+  await mkdir(fakeBin);
+  await writeFile(
+    path.join(fakeBin, 'sbatch'),
+    `#!/bin/sh
+echo "$@" >> "${t.dir}/sbatch.log"
+if [ -n "$FAKE_SBATCH_FAIL" ]; then echo "sbatch: error: Batch job submission failed: Invalid account or account/partition combination specified" >&2; exit 1; fi
+n=$(wc -l < "${t.dir}/sbatch.log")
+echo "$((7000 + n))"
+`,
+  );
+  await chmod(path.join(fakeBin, 'sbatch'), 0o755);
+});
+afterEach(async () => {
+  await t.close();
+});
+
+async function hfhpc(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  // Async (not spawnSync): fakehub answers from this process's event loop.
+  return execa(process.execPath, [BIN, 'plan', ...args], {
+    reject: false,
+    extendEnv: false,
+    env: { ...t.env, PATH: `${fakeBin}:${process.env.PATH}`, ...extraEnv },
+  });
+}
+
+const sbatchCalls = async () => (await readFile(path.join(t.dir, 'sbatch.log'), 'utf8')).trim().split('\n');
+
+describe('hfhpc plan (child process)', () => {
+  it('--submit --json: runs sbatch --parsable on the script and prints the documented object', async () => {
+    const m = await t.manifest({ datasets: [{ repo: 'org/many', include: ['data/**'] }, { repo: 'org/twin' }] });
+    const r = await hfhpc(['--manifest', m, '--shards', '4', '--submit', '--json', '--max-parallel', '2', '--partition', 'dl']);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const script = path.join(t.root, '_hfhpc', 'plans', '1', 'download.sbatch');
+    expect(out).toMatchObject({ plan_id: 1, files: 54, shards: 4, scripts: [script], job_ids: ['7001'] });
+    expect(Object.keys(out)).toEqual(expect.arrayContaining(['plan_id', 'datasets', 'files', 'bytes', 'shards', 'scripts', 'job_ids']));
+    expect(out.datasets.map((d: { repo: string; files: number }) => [d.repo, d.files])).toEqual([['org/many', 52], ['org/twin', 2]]);
+    expect(await sbatchCalls()).toEqual([`--parsable ${script}`]);
+    const text = await readFile(script, 'utf8');
+    expect(text).toContain('#SBATCH --array=0-3%2');
+    expect(text).toContain('#SBATCH --partition=dl');
+    expect(text).toContain(`${process.execPath} ${BIN} work --plan-id 1`);
+    expect(withStore(t.dbPath, (s) => latestPlan(s)?.jobIds)).toEqual(['7001']);
+    expect(r.stderr).toContain('pinned to'); // logs go to stderr, not into the JSON
+  });
+
+  it('a failing sbatch shows its stderr and exits 1 (the plan stays stored)', async () => {
+    const m = await t.manifest({ datasets: [{ repo: 'org/twin' }] });
+    const r = await hfhpc(['--manifest', m, '--submit'], { FAKE_SBATCH_FAIL: '1' });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('Invalid account or account/partition combination specified');
+    expect(withStore(t.dbPath, (s) => latestPlan(s)?.id)).toBe(1);
+  });
+
+  it('exit 2 and nothing stored for a hostile path, naming repo and path', async () => {
+    t.hub.faults.hostileTreeEntry({ repo: 'org/many' });
+    const m = await t.manifest({ datasets: [{ repo: 'org/many' }] });
+    const r = await hfhpc(['--manifest', m, '--json']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/unsafe path "\.\.\/\.\.\/etc\/passwd" in org\/many/);
+    expect(existsSync(t.dbPath)).toBe(false);
+  });
+
+  it('exit 2 before any request for a repo outside the allow-list', async () => {
+    const m = await t.manifest({ allow_prefixes: ['org/'], datasets: [{ repo: 'other/many' }] });
+    const r = await hfhpc(['--manifest', m]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('other/many');
+    expect(t.hub.requests).toHaveLength(0);
+  });
+
+  it('exit 2 for a gated repo without a token, naming the repo and the page to request access', async () => {
+    const m = await t.manifest({ datasets: [{ repo: 'org/gated' }] });
+    const r = await hfhpc(['--manifest', m]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('org/gated is a gated dataset');
+    expect(r.stderr).toContain(`${t.hub.hubUrl}/datasets/org/gated`);
+  });
+
+  it('--dry-run prints the plan and writes nothing', async () => {
+    const m = await t.manifest({ datasets: [{ repo: 'org/many' }] });
+    const r = await hfhpc(['--manifest', m, '--dry-run', '--shard-size', '10kB']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^dry run \(nothing written\): 1 dataset\(s\), 55 files/);
+    expect(r.stdout).toContain('org/many main → ');
+    expect(existsSync(t.root)).toBe(false);
+    expect(existsSync(path.join(t.dir, 'sbatch.log'))).toBe(false);
+  });
+
+  it('--resubmit-failed submits an array of just the failed indices', async () => {
+    const m = await t.manifest({ datasets: [{ repo: 'org/many' }] });
+    expect((await hfhpc(['--manifest', m, '--shards', '20', '--submit'])).exitCode).toBe(0);
+    failShards(t.dbPath, 1, [3, 17, 12]);
+    const r = await hfhpc(['--resubmit-failed', '--root', t.root, '--json', '--max-parallel', '8']);
+    expect(r.exitCode).toBe(0);
+    const script = path.join(t.root, '_hfhpc', 'plans', '1', 'resubmit.sbatch');
+    expect(JSON.parse(r.stdout)).toEqual({ plan_id: 1, dry_run: false, shards: [3, 12, 17], scripts: [script], job_ids: ['7002'] });
+    expect((await sbatchCalls())[1]).toBe(`--parsable ${script}`);
+    expect(await readFile(script, 'utf8')).toContain('#SBATCH --array=3,12,17%3');
+  });
+
+  it('exit 2 for bad usage: no manifest, both --shards and --shard-size', async () => {
+    expect((await hfhpc([])).exitCode).toBe(2);
+    const m = await t.manifest({ datasets: [{ repo: 'org/many' }] });
+    const r = await hfhpc(['--manifest', m, '--shards', '2', '--shard-size', '1GB']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('either --shards or --shard-size');
+    expect(t.hub.requests).toHaveLength(0);
+  });
+});
