@@ -5,6 +5,7 @@ import {
   ProgressBatcher,
   StaleFenceError,
   StateError,
+  UsageError,
   WorkFailedError,
   assertHubUrl,
   claimShard,
@@ -91,6 +92,13 @@ export interface WorkerResult {
   failures: ShardFailure[];
 }
 
+function positive(value: number, flag: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`Expected ${flag} to be a positive number of seconds, got \`${String(value)}\` (${typeof value})`, { hint: `pass ${flag} once, e.g. ${flag} 60` });
+  }
+  return value;
+}
+
 const isLeaseError = (err: unknown): err is LeaseLostError | StaleFenceError => err instanceof LeaseLostError || err instanceof StaleFenceError;
 
 /**
@@ -106,7 +114,8 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
   const pid = params.pid ?? process.pid;
   const taskId = resolveTaskId({ taskId: params.taskId, taskOffset: params.taskOffset, env });
   const concurrency = resolveConcurrency({ concurrency: params.concurrency, env });
-  const ttlMs = Math.round((params.leaseTtlS ?? 120) * 1000);
+  const ttlMs = Math.round(positive(params.leaseTtlS ?? 120, '--lease-ttl') * 1000);
+  const intervalMs = positive(params.progressIntervalS ?? 30, '--progress-interval') * 1000;
   const steal = params.steal ?? true;
   const signals = params.signals ?? watchSignals();
   const store = openStore({ path: params.dbPath, create: false, now });
@@ -131,7 +140,6 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
       now,
     });
     const meter = new ProgressMeter({ now });
-    const intervalMs = Math.max(0.1, params.progressIntervalS ?? 30) * 1000;
     progressTimer = setInterval(() => log.info(meter.line()), intervalMs);
     progressTimer.unref();
     log.info(`task ${taskId} starting as ${owner}: plan ${plan.id}, ${concurrency} downloads at once, lease ttl ${ttlMs / 1000}s${steal ? '' : ', no stealing'}`);

@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { getThrottle, openStore, recentEvents } from '@hfhpc/core';
 import type { FakeHub, FakeHubConfig } from '@hfhpc/fakehub';
-import { cdnRequestsWithAuth, checkCache, checkFinalBlobs, contentRequests, planFromHub, runWork, startHub, workspace, type Workspace } from './helpers/e2e.js';
+import { killLeftovers, cdnRequestsWithAuth, checkCache, checkFinalBlobs, contentRequests, planFromHub, runWork, startHub, workspace, type Workspace } from './helpers/e2e.js';
 
 const TOKEN = 'hf_e2eToken0123456789abcdefXYZ';
 const config: FakeHubConfig = {
@@ -35,6 +35,7 @@ afterAll(async () => {
   await hub.stop();
 });
 afterEach(() => {
+  killLeftovers();
   hub.faults.clear();
   hub.resetRequests();
   ws?.cleanup();

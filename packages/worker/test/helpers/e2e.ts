@@ -85,12 +85,22 @@ export interface Run {
   stderrSoFar(): string;
 }
 
+const live = new Set<ChildProcess>();
+
+/** Kill (SIGKILL) every child a test started that is still running: call from afterEach. */
+export function killLeftovers(): void {
+  for (const c of live) c.kill('SIGKILL');
+  live.clear();
+}
+
 /** Start `node packages/cli/dist/bin.js <args>`; HF_TOKEN etc. only from `env`. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Run {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HF_HOME: join(tmpdir(), 'hfhpc-e2e-no-token'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -103,7 +113,8 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Run {
 
 /** `hfhpc work` on a workspace's plan. */
 export function runWork(ws: Workspace, hub: FakeHub, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Run {
-  return runCli(['work', '--db', ws.dbPath, '--root', ws.root, '--hub-url', hub.hubUrl, '--lease-ttl', '10', '--progress-interval', '1', ...extra], env);
+  const defaults = [['--lease-ttl', '10'], ['--progress-interval', '1']].filter(([flag]) => !extra.includes(flag)).flat();
+  return runCli(['work', '--db', ws.dbPath, '--root', ws.root, '--hub-url', hub.hubUrl, ...defaults, ...extra], env);
 }
 
 /** Poll until `cond` holds (checked every 20 ms), or fail after `ms`. */
@@ -112,6 +123,16 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 20_000,
   while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** `p`, or a rejection if it takes longer than `ms` (the timer is cleared either way). */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,0 +1,93 @@
+// A worker killed in the middle of a large file, and one stopped by a signal: the lease comes
+// back, the partial file stays, and the next worker resumes it without fetching it again.
+import { stat } from 'node:fs/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { cacheLayout, listShards, openStore } from '@hfhpc/core';
+import type { FakeHub, FakeHubConfig } from '@hfhpc/fakehub';
+import { within, killLeftovers, cdnRequestsWithAuth, checkCache, planFromHub, runWork, startHub, until, workspace, type Workspace } from './helpers/e2e.js';
+
+const SIZE = 96 * 1024 * 1024;
+const config: FakeHubConfig = {
+  repos: [{ id: 'bigcode/large', files: [{ path: 'data/train.bin', size: SIZE, lfs: true }, { path: 'README.md', text: '# large\n' }] }],
+};
+
+let hub: FakeHub;
+let ws: Workspace | undefined;
+beforeAll(async () => {
+  hub = await startHub(config);
+});
+afterAll(async () => {
+  await hub.stop();
+});
+afterEach(() => {
+  killLeftovers();
+  hub.faults.clear();
+  hub.resetRequests();
+  ws?.cleanup();
+  ws = undefined;
+});
+
+async function partialSize(w: Workspace, blob: string): Promise<number> {
+  return (await stat(cacheLayout(w.root, 'bigcode/large').incompletePath(blob)).catch(() => ({ size: 0 }))).size;
+}
+
+function shardState(w: Workspace) {
+  const store = openStore({ path: w.dbPath });
+  try {
+    return { shard: listShards(store, 1)[0], bytesDone: store.read((db) => db.prepare("SELECT bytes_done AS b FROM files WHERE path = 'data/train.bin'").get() as { b: number }).b };
+  } finally {
+    store.close();
+  }
+}
+
+describe('interrupted workers', () => {
+  it('SIGKILL mid-file: after the lease expires another worker resumes it, re-fetching under 5% of the file', async () => {
+    ws = workspace();
+    const { files } = await planFromHub({ hub, ws, repos: ['bigcode/large'] });
+    const big = files.find((f) => f.path === 'data/train.bin')!;
+    hub.faults.bandwidth({ host: 'cdn', bytesPerSecond: 24 * 1024 * 1024 });
+    const first = runWork(ws, hub, ['--task-id', '0', '--lease-ttl', '2']);
+    await until(async () => (await partialSize(ws!, big.blob)) > SIZE * 0.3, 30_000, 'a third of the file on disk').catch((e: Error) => {
+      first.child.kill('SIGKILL');
+      throw new Error(`${e.message}; worker said: ${first.stderrSoFar()}`);
+    });
+    first.child.kill('SIGKILL');
+    expect((await first.done).code).toBe(137);
+    // The dead task still holds the lease until it expires: a new task finds nothing to claim.
+    const held = shardState(ws).shard;
+    expect(held.state).toBe('running');
+    await until(() => Date.now() > (held.leaseExpiresAt ?? 0) + 50, 10_000, 'lease expiry');
+    hub.faults.clear();
+    const second = await runWork(ws, hub, ['--task-id', '1', '--lease-ttl', '2']).done;
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/claimed shard 0 \(fence 2\)/);
+    expect(second.stderr).toMatch(/resuming data\/train\.bin at byte \d+/);
+    const sent = hub.requests.filter((r) => r.host === 'cdn' && r.filePath === 'data/train.bin').reduce((s, r) => s + r.bytesSent, 0);
+    expect(sent - SIZE).toBeLessThan(SIZE * 0.05);
+    expect(await checkCache({ root: ws.root, hub, complete: files })).toEqual([]);
+    expect(cdnRequestsWithAuth(hub)).toBe(0);
+  });
+
+  it.each(['SIGTERM', 'SIGINT', 'SIGUSR1'] as const)('%s: exit 75, progress flushed, lease released, partial kept', async (sig) => {
+    ws = workspace();
+    const { files } = await planFromHub({ hub, ws, repos: ['bigcode/large'] });
+    const big = files.find((f) => f.path === 'data/train.bin')!;
+    hub.faults.bandwidth({ host: 'cdn', bytesPerSecond: 16 * 1024 * 1024 });
+    const run = runWork(ws, hub, ['--task-id', '0']);
+    await until(async () => (await partialSize(ws!, big.blob)) > 8 * 1024 * 1024, 30_000, 'some of the file on disk');
+    const sentAt = Date.now();
+    run.child.kill(sig);
+    const res = await within(run.done, 10_000, `exit after ${sig}`);
+    expect(Date.now() - sentAt).toBeLessThan(10_000);
+    expect(res.code).toBe(75);
+    expect(res.stderr).toMatch(new RegExp(`${sig} received`));
+    expect(res.stderr).toMatch(/released the lease on shard 0/);
+    const { shard, bytesDone } = shardState(ws);
+    expect(shard.state).toBe('pending');
+    expect(shard.owner).toBeNull();
+    expect(bytesDone).toBeGreaterThan(0);
+    const kept = await partialSize(ws, big.blob);
+    expect(kept).toBeGreaterThanOrEqual(bytesDone);
+    expect(kept).toBeLessThan(SIZE);
+  });
+});
