@@ -2,7 +2,6 @@
 // back, and stream the body into the partial file from the current offset. Failures the
 // caller may retry come back as outcomes; disk errors, aborts and a Hub that contradicts the
 // plan are thrown.
-import { pipeline } from 'node:stream/promises';
 import type { Got } from 'got';
 import { HfhpcError, IntegrityError, classifyHttpFailure } from '@hfhpc/core';
 import type { HttpSource } from '@hfhpc/core';
@@ -11,6 +10,7 @@ import { abortError } from './abort-error.js';
 import { HashingFileSink } from './hashing-file-sink.js';
 import { openResponse, type OpenedResponse } from './open-response.js';
 import { watchStall } from './stall-watch.js';
+import { streamInto } from './stream-into.js';
 import { restartFromZero, type TransferState } from './transfer-state.js';
 import type { DownloadGate, DownloadLog, DownloadTimeouts } from './types.js';
 import { DiskError } from '@hfhpc/core';
@@ -114,20 +114,21 @@ export async function runAttempt(params: AttemptParams): Promise<AttemptOutcome>
     sink = new HashingFileSink({ handle: state.handle, position: state.offset, hash: state.hash, limit: state.size });
     state.sink = sink;
     const startOffset = state.offset;
-    try {
-      await pipeline(stream, sink);
-    } catch (err) {
-      if (signal?.aborted) throw aborted(params, sink.position);
-      if (sink.writeError) {
-        throw toDiskError(sink.writeError, { path: params.partialPath, bytesNeeded: state.size - sink.position }) ?? asDiskError(sink.writeError, params.partialPath);
-      }
-      if (sink.overflow) return { kind: 'mismatch', reason: `more than the expected ${state.size} bytes`, url };
+    const { sourceError, sinkError } = await streamInto(stream, sink);
+    // The sink's last write may still be landing after an error: wait, then take stock.
+    await sink.settled();
+    state.offset = sink.position;
+    state.fetched += sink.position - startOffset;
+    state.sink = undefined;
+    if (signal?.aborted) throw aborted(params, sink.position);
+    if (sink.writeError) {
+      throw toDiskError(sink.writeError, { path: params.partialPath, bytesNeeded: state.size - sink.position }) ?? asDiskError(sink.writeError, params.partialPath);
+    }
+    if (sink.overflow) return { kind: 'mismatch', reason: `more than the expected ${state.size} bytes`, url };
+    if (sinkError) throw sinkError;
+    if (sourceError) {
       if (watch.stalled) return { kind: 'network', code: 'ETIMEDOUT', retryable: true, url, source, cause: `no bytes for ${params.timeouts.stallMs} ms` };
-      return { ...networkOutcome(err, url), source };
-    } finally {
-      state.offset = sink.position;
-      state.fetched += sink.position - startOffset;
-      state.sink = undefined;
+      return { ...networkOutcome(sourceError, url), source };
     }
     // A clean end short of the size (some HTTP stacks report a cut body as a normal end).
     if (state.offset < state.size) return { kind: 'network', code: 'ESHORTBODY', retryable: true, url, source };

@@ -46,6 +46,17 @@ export class HashingFileSink extends Writable {
     this.writeBatch(chunks.map((c) => c.chunk), callback);
   }
 
+  /**
+   * Resolves once no write is in flight. `pipeline` may reject before our `_destroy` finished,
+   * so read `position` (and touch the file) only after this.
+   */
+  settled(): Promise<void> {
+    return this.inFlight.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     // The file handle belongs to the caller; only wait until our last write has landed.
     this.inFlight.then(
