@@ -139,6 +139,9 @@ describe('errors', () => {
     const entry = await raw(resolveUrl('bigcode/demo', 'missing.bin'));
     expect([entry.status, code(entry)]).toEqual([404, 'EntryNotFound']);
     expect(entry.headers['x-repo-commit']).toBe(hub.commitSha('bigcode/demo'));
+    const odd = await raw(resolveUrl('bigcode/demo', 'no/文件\n😀.bin'));
+    expect([odd.status, code(odd)]).toEqual([404, 'EntryNotFound']);
+    expect(JSON.parse(odd.body.toString()).error).toBe('Entry not found: no/文件\n😀.bin');
     const folder = await raw(`${hub.hubUrl}/api/datasets/bigcode/demo/tree/main/no/such/dir`);
     expect([folder.status, code(folder)]).toEqual([404, 'EntryNotFound']);
   });

@@ -93,7 +93,7 @@ export function createCdnHandler(p: CdnHandlerParams): (req: IncomingMessage, re
         'Content-Type': 'application/octet-stream',
         ETag: s3Etag(verdict.sha256, size),
         'Last-Modified': new Date(Date.UTC(2024, 0, 1)).toUTCString(),
-        'Content-Disposition': url.searchParams.get('response-content-disposition') ?? 'attachment',
+        'Content-Disposition': (url.searchParams.get('response-content-disposition') ?? 'attachment').replace(/[^\x20-\x7e]/gu, '_'),
         ...(p.xCache ? { 'X-Cache': p.xCache } : {}),
       },
     });

@@ -36,7 +36,8 @@ export function sendHubError(
   error: { code?: string; message: string },
   headers: OutgoingHttpHeaders = {},
 ): void {
-  const h: OutgoingHttpHeaders = { 'X-Error-Message': error.message, ...headers };
+  // Header values must be printable ASCII: paths in messages may hold anything.
+  const h: OutgoingHttpHeaders = { 'X-Error-Message': error.message.replace(/[^\x20-\x7e]/gu, (c) => encodeURIComponent(c)), ...headers };
   if (error.code) h['X-Error-Code'] = error.code;
   sendJson(r, status, { error: error.message }, h);
 }
