@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { UsageError, createLogger, resolveRuntimeConfig, shortHostname } from '@hfhpc/core';
 import { planDownload, planJson, planText, resubmitFailed, resubmitJson, resubmitText } from '@hfhpc/planner';
+import { SlurmScheduler, submitVerifyAfter } from '@hfhpc/planner';
 import type { GlobalArgs } from '../global-options.js';
 
 interface PlanArgs extends GlobalArgs {
@@ -26,6 +27,7 @@ interface PlanArgs extends GlobalArgs {
   json: boolean;
   force: boolean;
   'resubmit-failed': boolean;
+  'verify-after': boolean;
 }
 
 const SLURM = 'Slurm options (override the manifest\'s slurm: block):';
@@ -55,7 +57,8 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
       .option('submit', { type: 'boolean', default: false, describe: 'run sbatch --parsable on the scripts and record the job ids' })
       .option('json', { type: 'boolean', default: false, describe: 'print {plan_id, datasets, files, bytes, shards, scripts, job_ids} on stdout' })
       .option('force', { type: 'boolean', default: false, describe: 'every file back to pending (full re-download); plan even when free space is short' })
-      .option('resubmit-failed', { type: 'boolean', default: false, describe: 'send the current plan\'s failed shards back to pending and submit an array of just those' }) as never,
+      .option('resubmit-failed', { type: 'boolean', default: false, describe: 'send the current plan\'s failed shards back to pending and submit an array of just those' })
+      .option('verify-after', { type: 'boolean', default: false, describe: 'with --submit: also submit verify.sbatch to run after the array succeeded (--dependency=afterok)' }) as never,
   handler: async (argv) => {
     const globals = { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet };
     const cfg = resolveRuntimeConfig({ argv: globals });
@@ -81,10 +84,20 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
       hfhpcBin: fileURLToPath(new URL('../bin.js', import.meta.url)),
       logger,
     };
+    if (argv['verify-after'] && (!argv.submit || argv['dry-run'])) {
+      throw new UsageError('--verify-after needs --submit (and no --dry-run)', { hint: 'add --submit: the verify job waits for the submitted array' });
+    }
+    // plan --verify-after: the verify job follows the array(s) just submitted.
+    const verifyAfter = async (o: { planId: number | null; jobIds: string[]; dbPath?: string }): Promise<{ jobId: string; scriptPath: string } | undefined> => {
+      if (!argv['verify-after'] || o.planId === null || o.jobIds.length === 0) return undefined;
+      return submitVerifyAfter({ scheduler: new SlurmScheduler(), afterJobIds: o.jobIds, planId: o.planId, dbPath: o.dbPath ?? cfg.dbPath, hfhpcBin: common.hfhpcBin });
+    };
+    const verifyLine = (v: { jobId: string; scriptPath: string } | undefined): string => (v ? `\nverify job ${v.jobId} (${v.scriptPath}) runs after the array succeeded` : '');
     let out: string;
     if (argv['resubmit-failed']) {
       const r = await resubmitFailed({ ...common, dryRun: argv['dry-run'] });
-      out = argv.json ? JSON.stringify(resubmitJson(r)) : resubmitText(r);
+      const v = await verifyAfter(r);
+      out = argv.json ? JSON.stringify({ ...resubmitJson(r), ...(v ? { verify_job_id: v.jobId } : {}) }) : resubmitText(r) + verifyLine(v);
     } else {
       if (!argv.manifest) throw new UsageError('hfhpc plan needs --manifest F', { hint: 'or --resubmit-failed to re-run the current plan\'s failed shards' });
       const r = await planDownload({
@@ -96,7 +109,8 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
         force: argv.force,
         submit: argv.submit,
       });
-      out = argv.json ? JSON.stringify(planJson(r)) : planText(r);
+      const v = await verifyAfter({ planId: r.planId, jobIds: r.jobIds, dbPath: r.dbPath });
+      out = argv.json ? JSON.stringify({ ...planJson(r), ...(v ? { verify_job_id: v.jobId } : {}) }) : planText(r) + verifyLine(v);
     }
     process.stdout.write(`${out}\n`);
   },

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { UsageError } from '@hfhpc/core';
+import { getPlan, openStore, StateError, UsageError } from '@hfhpc/core';
 import { DEFAULT_HFHPC_BIN, planDir, type PlanSlurmSettings } from '../render-plan-scripts.js';
 import { renderVerifySbatch } from '../sbatch/render.js';
 import { readSbatchTemplate } from '../sbatch/template.js';
@@ -13,10 +13,11 @@ export interface SubmitVerifyAfterParams {
   /** The download arrays' job ids: verify starts once all of them completed successfully. */
   afterJobIds: readonly string[];
   planId: number;
-  /** Absolute download root and state database the verify job uses. */
-  root: string;
+  /** Absolute state database the verify job uses. */
   dbPath: string;
-  /** Resource settings (partition, account, time…), as for the download array. Default {}. */
+  /** Absolute download root. Default: the one stored with the plan. */
+  root?: string;
+  /** Resource settings (partition, account, time…). Default: the ones stored with the plan (the download array's). */
   slurm?: PlanSlurmSettings;
   /** Re-hash files already verified. Default false. */
   force?: boolean;
@@ -40,10 +41,13 @@ export interface SubmittedVerify {
  * as the last array task succeeded (Slurm drops it if a task failed: fix, resubmit, verify).
  */
 export async function submitVerifyAfter(params: SubmitVerifyAfterParams): Promise<SubmittedVerify> {
-  const { afterJobIds, planId, root, dbPath, slurm = {} } = params;
+  const { afterJobIds, planId, dbPath } = params;
   if (afterJobIds.length === 0) {
     throw new UsageError('--verify-after needs the download array to be submitted', { hint: 'add --submit' });
   }
+  const stored = storedPlan(dbPath, planId);
+  const slurm = params.slurm ?? stored.slurm;
+  const root = params.root ?? stored.root;
   const dir = planDir(root, planId);
   const outputDir = slurm.outputDir ?? path.join(dir, 'logs');
   const script = renderVerifySbatch({
@@ -72,4 +76,16 @@ export async function submitVerifyAfter(params: SubmitVerifyAfterParams): Promis
   const dependency = `afterok:${afterJobIds.join(':')}`;
   const jobId = await params.scheduler.submit({ scriptPath, dependency });
   return { scriptPath, jobId, dependency };
+}
+
+/** The root and Slurm settings `hfhpc plan` stored with the plan (manifest block with the CLI on top). */
+function storedPlan(dbPath: string, planId: number): { root: string; slurm: PlanSlurmSettings } {
+  const store = openStore({ path: dbPath, readonly: true });
+  try {
+    const plan = getPlan(store, planId);
+    if (!plan) throw new StateError(`no plan ${planId} in ${dbPath}`, { hint: 'this is a bug in hfhpc; please report it' });
+    return { root: plan.root, slurm: (plan.options as { slurm?: PlanSlurmSettings }).slurm ?? {} };
+  } finally {
+    store.close();
+  }
 }
