@@ -13,7 +13,7 @@ export function formatVerify(r: VerifyReport, options: { maxListed?: number } = 
     out.push(`✗ ${b.repo}: ${b.path}: ${b.problem}: ${b.detail}${b.quarantined_to ? ` (moved to ${b.quarantined_to})` : ''}`);
   }
   if (r.bad.length > maxListed) out.push(`… ${r.bad.length - maxListed} more (verify --json lists every file)`);
-  if (r.bad.length) out.push('the bad files are pending again: run `hfhpc work` (or `hfhpc plan --resubmit-failed --submit`) to fetch them');
+  if (r.bad.length) out.push('the bad files are pending again: fetch them with `hfhpc plan --manifest <file> --submit` (done files stay done) or `hfhpc run --manifest <file> --local`');
   if (r.unplanned_blobs.length) {
     const bytes = r.unplanned_blobs.reduce((s, b) => s + b.size, 0);
     out.push(`! ${r.unplanned_blobs.length} blob file(s) (${formatBytes(bytes)}) in the datasets' folders belong to no planned file (an older commit?):`);
