@@ -29,6 +29,7 @@ import {
 import { resolveConcurrency } from './concurrency.js';
 import type { DownloadFn } from './download-fn.js';
 import { downloadBlob } from './download/index.js';
+import { DoneRecorder } from './done-recorder.js';
 import { startHeartbeat } from './heartbeat.js';
 import { ProgressMeter } from './progress-meter.js';
 import { ensureRepoMeta } from './repo-meta.js';
@@ -209,6 +210,7 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
     if (!abort.signal.aborted) abort.abort(err);
   };
   const batcher = new ProgressBatcher({ store, claim: current, flushMs: p.progressFlushMs, onError: (err) => isLeaseError(err) && lost(err) });
+  const doneFiles = new DoneRecorder({ store, claim: () => current });
   const hb = startHeartbeat({
     intervalMs: p.ttlMs / 4,
     beat: () => {
@@ -236,9 +238,10 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
     }
     const res = await runShard({
       store, claim: current, files, root: p.root, hubUrl: p.hubUrl, token: p.token, concurrency: p.concurrency,
-      download: p.download, gate: p.gate, meter: p.meter, progress, signal: abort.signal, log,
+      download: p.download, gate: p.gate, meter: p.meter, progress, done: doneFiles, signal: abort.signal, log,
     });
     hb.stop();
+    doneFiles.flush();
     batcher.close();
     const fin = finishShard(store, current);
     return { state: fin.state, filesDone: res.filesDone, failures: res.failures };
@@ -252,6 +255,7 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
     }
     // Interrupted, disk full, or a bug: keep the partial files, give the shard back.
     try {
+      doneFiles.flush();
       batcher.close();
     } catch (flushErr) {
       log.warn(`could not write the last progress: ${(flushErr as Error).message}`);

@@ -8,7 +8,6 @@ import {
   UnsafePathError,
   cacheLayout,
   repoPathProblem,
-  markFileDone,
   markFileFailed,
   type CacheLayout,
   type Claim,
@@ -18,6 +17,7 @@ import {
 } from '@hfhpc/core';
 import type { DownloadFn } from './download-fn.js';
 import { toDiskError } from './disk-error.js';
+import type { DoneRecorder } from './done-recorder.js';
 import type { BlobExpectation } from './hash-file.js';
 import { placeSnapshotLink } from './place-file.js';
 import type { ProgressMeter } from './progress-meter.js';
@@ -47,6 +47,8 @@ export interface RunShardParams {
   gate: RequestGate;
   meter: ProgressMeter;
   progress: ProgressSink;
+  /** Finished files; written in batches. */
+  done: Pick<DoneRecorder, 'done'>;
   /** Aborted on a stop signal (reason InterruptedError) or a lost lease (LeaseLostError). */
   signal: AbortSignal;
   log: Logger;
@@ -248,7 +250,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
         throw err;
       }
       params.progress.forget(f.id);
-      markFileDone(store, claim, { fileId: f.id, bytes: f.size });
+      params.done.done(f.id, f.size);
       meter.fileDone();
       filesDone++;
     }

@@ -15,6 +15,7 @@ import {
 } from '@hfhpc/core';
 import { ProgressMeter } from '../src/progress-meter.js';
 import { runShard } from '../src/shard-runner.js';
+import { DoneRecorder } from '../src/done-recorder.js';
 import type { DownloadFn } from '../src/download-fn.js';
 import { blobOf, bytes, commitOf, fakeDownload, planFixture, type FixtureFile, type PlanFixture } from './helpers/plan-fixture.js';
 
@@ -35,11 +36,13 @@ function claimOwn(f: PlanFixture, owner = 'test@host:1', ttlMs = 60_000): Claim 
 async function run(f: PlanFixture, claim: Claim, download: DownloadFn, concurrency = 3) {
   const signal = new AbortController().signal;
   const updates: [number, number][] = [];
+  const done = new DoneRecorder({ store: f.store, claim: () => claim, maxBatch: 2 });
   const res = await runShard({
     store: f.store, claim, files: shardFiles(f.store, claim.shardId), root: f.root, hubUrl: 'http://127.0.0.1:9', concurrency,
     download, gate: noGate, meter: new ProgressMeter(), progress: { update: (id, b) => void updates.push([id, b]), forget: () => undefined },
-    signal, log,
+    done, signal, log,
   });
+  done.flush();
   return { res, updates };
 }
 

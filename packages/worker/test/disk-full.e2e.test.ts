@@ -1,0 +1,65 @@
+// A full disk stops the task with one line naming the path and the space needed, keeps the
+// partial file for a later resume and gives the lease back (exit 1). On a real 8 MiB tmpfs.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { cacheLayout, listShards, openStore } from '@hfhpc/core';
+import type { FakeHub } from '@hfhpc/fakehub';
+import { checkFinalBlobs, killLeftovers, planFromHub, runWork, startHub, workspace, type Workspace } from './helpers/e2e.js';
+
+let hub: FakeHub;
+let ws: Workspace;
+let mounted = false;
+let whyNot = '';
+
+beforeAll(async () => {
+  ws = workspace();
+  mkdirSync(ws.root, { recursive: true });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', ws.root], { stdio: 'pipe' });
+    mounted = true;
+  } catch (err) {
+    whyNot = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
+    console.warn(`disk-full test skipped: cannot mount a tmpfs here (${whyNot}); it needs root`);
+  }
+  hub = await startHub({
+    repos: [{ id: 'bigcode/too-big', files: [{ path: 'README.md', text: '# too big\n' }, { path: 'data/huge.bin', size: '12MiB', lfs: true }] }],
+  });
+});
+
+afterAll(async () => {
+  killLeftovers();
+  await hub.stop();
+  if (mounted) execFileSync('umount', [ws.root]);
+  ws.cleanup();
+});
+
+describe('disk full', () => {
+  it('ENOSPC on an 8 MiB tmpfs: one-line error with path and space needed, partial kept, lease released, exit 1', async () => {
+    if (!mounted) {
+      console.warn(`skipped: ${whyNot}`);
+      return;
+    }
+    // The database lives outside the full filesystem, as it would on a cluster's home.
+    const { files } = await planFromHub({ hub, ws, repos: ['bigcode/too-big'] });
+    const huge = files.find((f) => f.path === 'data/huge.bin')!;
+    const res = await runWork(ws, hub, ['--task-id', '0']).done;
+    expect(res.code).toBe(1);
+    const line = res.stderr.split('\n').find((l) => l.startsWith('hfhpc: '));
+    expect(line).toMatch(new RegExp(`^hfhpc: no space left \\(ENOSPC\\) writing ${join(ws.root, 'datasets--bigcode--too-big', 'blobs', huge.blob)}\\.incomplete; [\\d.]+ MiB still needed`));
+    const partial = await stat(cacheLayout(ws.root, 'bigcode/too-big').incompletePath(huge.blob));
+    expect(partial.size).toBeGreaterThan(0);
+    expect(partial.size).toBeLessThan(huge.size);
+    const store = openStore({ path: ws.dbPath });
+    try {
+      const [shard] = listShards(store, 1);
+      expect(shard.state).toBe('pending');
+      expect(shard.owner).toBeNull();
+    } finally {
+      store.close();
+    }
+    expect(await checkFinalBlobs(ws.root)).toEqual([]);
+  });
+});

@@ -1,0 +1,93 @@
+// `hfhpc run --local`: the planner plus W local `hfhpc work` processes, through the real CLI.
+import { existsSync, writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { FakeHub, FakeHubConfig } from '@hfhpc/fakehub';
+import { cdnRequestsWithAuth, checkCache, contentRequests, killLeftovers, runCli, startHub, workspace, type PlannedFile, type Workspace } from './helpers/e2e.js';
+
+const config: FakeHubConfig = {
+  repos: [
+    {
+      id: 'bigcode/many-small',
+      files: [{ path: 'README.md', text: '# many small files\n' }, { path: 'data/one-lfs.bin', size: '1MiB', lfs: true }],
+      generate: { count: 2000, prefix: 'data/part/', size: [100, 2000], lfs: false, perDir: 250 },
+    },
+    { id: 'bigcode/hostile', files: [{ path: 'ok.txt', text: 'fine\n' }] },
+  ],
+};
+
+let hub: FakeHub;
+let ws: Workspace | undefined;
+beforeAll(async () => {
+  hub = await startHub(config);
+});
+afterAll(async () => {
+  await hub.stop();
+});
+afterEach(() => {
+  killLeftovers();
+  hub.faults.clear();
+  hub.resetRequests();
+  ws?.cleanup();
+  ws = undefined;
+});
+
+function manifest(w: Workspace, repo: string): string {
+  const path = join(w.dir, 'manifest.yaml');
+  writeFileSync(path, `allow_prefixes: [bigcode/]\nroot: ${w.root}\ndatasets:\n  - repo: ${repo}\n`);
+  return path;
+}
+
+function planned(repo: string): PlannedFile[] {
+  return hub.files(repo).map((path) => {
+    const info = hub.fileInfoSync(repo, path);
+    return { repo, path, size: info.size, blob: info.blob, lfs: Boolean(info.lfs) };
+  });
+}
+
+describe('hfhpc run --local', () => {
+  it('8 workers over 2,000 small files: every file fetched exactly once; a second run makes no content request', async () => {
+    ws = workspace();
+    const m = manifest(ws, 'bigcode/many-small');
+    const args = ['run', '--manifest', m, '--local', '--hub-url', hub.hubUrl, '--progress-interval', '1'];
+    const first = await runCli([...args, '-j', '8']).done;
+    expect({ code: first.code, stderr: first.code === 0 ? '' : first.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(first.stdout).toMatch(/plan 1: complete/);
+    expect(first.stdout).toMatch(/bigcode\/many-small@main \(\w+\): done, files 2002\/2002/);
+    // Progress lines of every task carry plan, task and host.
+    for (let t = 0; t < 8; t++) expect(first.stderr).toMatch(new RegExp(`\\[plan 1 task ${t} [^\\]]+\\] (Progress: |task ${t} done)`));
+    const counts = contentRequests(hub);
+    const resolves = hub.requests.filter((r) => r.endpoint === 'resolve');
+    expect(new Set(resolves.map((r) => r.filePath)).size).toBe(2002);
+    expect(resolves.length).toBe(2002); // one resolve per file, no HEAD, no retry
+    expect([...counts.values()].every((n) => n === 1 || n === 2)).toBe(true); // LFS: resolve + CDN
+    expect(await checkCache({ root: ws.root, hub, complete: planned('bigcode/many-small') })).toEqual([]);
+    expect(cdnRequestsWithAuth(hub)).toBe(0);
+
+    hub.resetRequests();
+    const second = await runCli([...args, '-j', '2']).done;
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/plan 2: complete/);
+    expect(contentRequests(hub).size).toBe(0);
+  });
+
+  it('a hostile path in the Hub listing: the plan is refused with exit 2 and nothing is downloaded', async () => {
+    ws = workspace();
+    hub.faults.hostileTreeEntry({ repo: 'bigcode/hostile', path: '../../etc/passwd' });
+    const res = await runCli(['run', '--manifest', manifest(ws, 'bigcode/hostile'), '--local', '-j', '2', '--hub-url', hub.hubUrl]).done;
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/unsafe path "\.\.\/\.\.\/etc\/passwd"/);
+    expect(contentRequests(hub).size).toBe(0);
+    const entries = existsSync(ws.root) ? await readdir(ws.root) : [];
+    expect(entries.filter((e) => e.startsWith('datasets--'))).toEqual([]);
+  });
+
+  it('refuses to run without --local, before planning', async () => {
+    ws = workspace();
+    const res = await runCli(['run', '--manifest', manifest(ws, 'bigcode/hostile'), '--hub-url', hub.hubUrl]).done;
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/needs --local.*plan --manifest F --submit/);
+    expect(hub.requests).toHaveLength(0);
+  });
+});
