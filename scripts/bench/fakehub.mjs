@@ -3,7 +3,7 @@
 // buffer: the ceiling for any Node server here). Also times a 100,000-file tree listing.
 //   npm run bench -- fakehub [--size 4GiB] [--runs 3] [--files 100000]
 import { spawn, execFileSync } from 'node:child_process';
-import { createServer, get } from 'node:http';
+import { get } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
