@@ -9,13 +9,16 @@ import { cacheLayout, type BlobState, type HubFile } from '@hfhpc/core';
 import type { CollectedDataset } from './collect-files.js';
 import type { PreviousFile } from './previous-plan.js';
 
+/** A file as it goes into the store (shaped like core's `NewPlanFile`, so it is passed as is). */
 export interface PlannedFile extends HubFile {
-  repo: string;
+  datasetRepo: string;
   /** Cache blob name: lfsSha256 else oid. */
   blob: string;
   state: 'pending' | 'done';
   /** Bytes still to download for it: 0 when done or when its blob is already verified on disk. */
   bytes: number;
+  /** Set by the sharder's caller; -1 until then. */
+  shardIdx: number;
 }
 
 /** Per dataset: the counts partition the files planned now (plus `removed`, gone since). */
@@ -77,9 +80,20 @@ export async function carryState(params: CarryStateParams): Promise<CarriedState
     changes.set(repo, counts);
     const seen = new Set<string>();
     for (const f of ds.files) {
-      seen.add(f.path);
+      if (before) seen.add(f.path);
       const blob = f.lfsSha256 ?? f.oid;
-      const planned: PlannedFile = { ...f, repo, blob, state: 'pending', bytes: f.size };
+      // Properties spelled out: an object spread here costs ~0.5 s per 100,000 files.
+      const planned: PlannedFile = {
+        path: f.path,
+        size: f.size,
+        oid: f.oid,
+        lfsSha256: f.lfsSha256,
+        datasetRepo: repo,
+        blob,
+        state: 'pending',
+        bytes: f.size,
+        shardIdx: -1,
+      };
       files.push(planned);
       const prev = before?.get(f.path);
       const kind = prev === undefined ? 'new' : prev.blob !== blob ? 'changed' : 'unchanged';

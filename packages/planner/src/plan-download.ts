@@ -162,6 +162,7 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
     });
   }
   const sharded = assignShards({ files: carried.files, shards: settings.shards, shardSize: settings.shardSize });
+  for (const s of sharded.shards) for (const f of s.files) f.shardIdx = s.index;
   const bytesToFetch = sharded.shards.reduce((sum, s) => sum + s.bytes, 0);
 
   // 4. Pre-flight: the root can take what is left to fetch.
@@ -216,18 +217,7 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
         bytesTotal: s.files.reduce((sum, f) => sum + f.size, 0),
         filesTotal: s.files.length,
       })),
-      files: sharded.shards.flatMap((s) =>
-        s.files.map((f) => ({
-          datasetRepo: f.repo,
-          path: f.path,
-          size: f.size,
-          oid: f.oid,
-          lfsSha256: f.lfsSha256,
-          blob: f.blob,
-          shardIdx: s.index,
-          state: f.state,
-        })),
-      ),
+      files: sharded.shards.flatMap((s) => s.files),
     });
     outcome.planId = planId;
     logger.info(`plan ${planId} stored: ${outcome.files} files, ${outcome.shards} shards in ${config.dbPath}`);
@@ -257,7 +247,13 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
     for (const s of scripts) logger.info(`wrote ${s.path} (--array=${s.arraySpec})`);
 
     if (params.submit) {
-      outcome.jobIds = await submitScripts({ store, planId, scripts: outcome.scripts, scheduler: params.scheduler, exec: params.exec, env, logger });
+      try {
+        outcome.jobIds = await submitScripts({ store, planId, scripts: outcome.scripts, scheduler: params.scheduler, exec: params.exec, env, logger });
+      } catch (err) {
+        // The plan itself is fine: say where it is, so fixing the Slurm side is all that is left.
+        logger.warn(`plan ${planId} is stored and its scripts are written (${outcome.scripts.join(', ')}); submit them with sbatch once Slurm accepts them`);
+        throw err;
+      }
     }
     return outcome;
   } finally {
