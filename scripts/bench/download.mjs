@@ -1,0 +1,187 @@
+// `hfhpc work` end to end (lease, download, verify, place, record) against fakehub in its own
+// process over loopback, side by side with the usual tools, alternating who goes first:
+//   A. one large LFS file: hfhpc work (verified) vs `curl -L -o file` (unverified)
+//   B. many 10 MB LFS files: hfhpc work --concurrency 8 vs `aria2c -j8 -i urls` (unverified)
+//   C. peak RSS of one worker with 8 concurrent multi-GB streams
+// Each hfhpc round plans into a fresh root (`hfhpc plan`, not timed) and times `hfhpc work`.
+//   npm run bench -- download [--size 2GiB] [--runs 3] [--files 400] [--file-size 10MB]
+//                             [--many-runs 2] [--streams 8] [--stream-size 1GiB] [--skip A,B,C]
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const hfhpc = join(repoRoot, 'packages', 'cli', 'dist', 'bin.js');
+const { parseSize } = await import(join(repoRoot, 'packages', 'fakehub', 'dist', 'index.js'));
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '2GiB' },
+    runs: { type: 'string', default: '3' },
+    files: { type: 'string', default: '400' },
+    'file-size': { type: 'string', default: '10MB' },
+    'many-runs': { type: 'string', default: '2' },
+    streams: { type: 'string', default: '8' },
+    'stream-size': { type: 'string', default: '1GiB' },
+    skip: { type: 'string', default: '' },
+  },
+});
+const size = parseSize({ value: values.size });
+const runs = Number(values.runs);
+const fileCount = Number(values.files);
+const fileSize = parseSize({ value: values['file-size'] });
+const manyRuns = Number(values['many-runs']);
+const streams = Number(values.streams);
+const streamSize = parseSize({ value: values['stream-size'] });
+const skip = new Set(values.skip.split(',').filter(Boolean));
+
+const hasAria2 = spawnSync('aria2c', ['--version'], { stdio: 'ignore' }).status === 0;
+if (!hasAria2 && !skip.has('B')) {
+  console.error('aria2c is missing: install it with `apt-get install -y aria2` (Debian/Ubuntu), or pass --skip B');
+  process.exit(2);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'hfhpc-download-bench-'));
+const mbps = (bytes, ms) => bytes / 1e6 / (ms / 1000);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (x, d = 0) => x.toFixed(d);
+const MiB = 1024 * 1024;
+
+async function startFakehub() {
+  const config = join(work, 'repos.yaml');
+  // Seeds as in the fakehub and download-engine benches, so the per-machine hash cache is shared.
+  const streamFiles = Array.from({ length: streams }, (_, i) => `{ path: data/s${i}.bin, size: ${streamSize}, seed: ${7000 + i}, lfs: true }`).join(', ');
+  writeFileSync(
+    config,
+    `repos:\n` +
+      `  - id: bench/big\n    files: [{ path: data/big.bin, size: ${size}, seed: 20261128, lfs: true }]\n` +
+      `  - id: bench/many\n    generate: { count: ${fileCount}, prefix: "data/", size: ${fileSize}, lfs: true, seed: 900000 }\n` +
+      `  - id: bench/streams\n    files: [${streamFiles}]\n`,
+  );
+  const ready = join(work, 'ready.json');
+  const child = spawn(process.execPath, [join(repoRoot, 'packages', 'fakehub', 'dist', 'bin.js'), '--config', config, '--ready-file', ready], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  while (!existsSync(ready)) await new Promise((r) => setTimeout(r, 50));
+  return { child, ...JSON.parse(readFileSync(ready, 'utf8')) };
+}
+
+/** Peak RSS of a running process: VmHWM, polled until it exits (the last read is the peak). */
+function watchPeakRss(pid) {
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+    } catch {
+      /* exited */
+    }
+  }, 25);
+  return () => (clearInterval(timer), peak);
+}
+
+function spawnTimed(cmd, args, env = process.env) {
+  return new Promise((resolvePromise, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+    const stopRss = watchPeakRss(child.pid);
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => {
+      const ms = performance.now() - t0;
+      const rss = stopRss();
+      if (code !== 0) reject(new Error(`${cmd} ${args.slice(0, 3).join(' ')} … exited ${code}:\n${stderr.slice(-2000)}`));
+      else resolvePromise({ ms, rss });
+    });
+  });
+}
+
+const workEnv = { PATH: process.env.PATH, HOME: process.env.HOME, HF_HOME: join(work, 'no-token') };
+
+/** Plan `repo` into a fresh root (not timed), then time `hfhpc work` over it. */
+async function hfhpcRun(hubUrl, repo, concurrency, tag) {
+  const dir = join(work, tag);
+  mkdirSync(dir, { recursive: true });
+  const manifest = join(dir, 'm.yaml');
+  writeFileSync(manifest, `allow_prefixes: [bench/]\nroot: ${join(dir, 'root')}\ndatasets:\n  - repo: ${repo}\n`);
+  execFileSync(process.execPath, [hfhpc, 'plan', '--manifest', manifest, '--hub-url', hubUrl, '--shards', '1', '--quiet'], { env: workEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = await spawnTimed(process.execPath, [hfhpc, 'work', '--task-id', '0', '--root', join(dir, 'root'), '--hub-url', hubUrl, '--concurrency', String(concurrency), '--log-level', 'warn'], workEnv);
+  rmSync(dir, { recursive: true, force: true });
+  return r;
+}
+
+async function curlRun(hubUrl, tag) {
+  const out = join(work, `${tag}.bin`);
+  const r = await spawnTimed('curl', ['-s', '-L', '-o', out, `${hubUrl}/datasets/bench/big/resolve/main/data/big.bin`]);
+  rmSync(out, { force: true });
+  return r;
+}
+
+async function aria2Run(hubUrl, tag) {
+  const dir = join(work, tag);
+  mkdirSync(dir, { recursive: true });
+  const list = join(work, `${tag}.txt`);
+  const lines = [];
+  for (let i = 0; i < fileCount; i++) {
+    const name = `file-${String(i).padStart(5, '0')}.bin`;
+    lines.push(`${hubUrl}/datasets/bench/many/resolve/main/data/${name}`, `  out=${name}`);
+  }
+  writeFileSync(list, `${lines.join('\n')}\n`);
+  const r = await spawnTimed('aria2c', ['-j8', '-x1', '-i', list, '-d', dir, '--allow-overwrite=true', '--auto-file-renaming=false', '--file-allocation=none', '--console-log-level=warn', '--summary-interval=0', '-q']);
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(list, { force: true });
+  return r;
+}
+
+const hub = await startFakehub();
+const report = [];
+try {
+  // Warm-up: the first resolve of each file makes fakehub hash it (cached per machine).
+  execFileSync('curl', ['-s', '-o', '/dev/null', '-I', `${hub.hubUrl}/datasets/bench/big/resolve/main/data/big.bin`]);
+
+  if (!skip.has('A')) {
+    const rows = { hfhpc: [], curl: [] };
+    for (let i = 0; i < runs; i++) {
+      const order = i % 2 === 0 ? ['hfhpc', 'curl'] : ['curl', 'hfhpc'];
+      for (const who of order) {
+        const r = who === 'hfhpc' ? await hfhpcRun(hub.hubUrl, 'bench/big', 1, `a${i}`) : await curlRun(hub.hubUrl, `a${i}`);
+        rows[who].push(r);
+        console.log(`A run ${i + 1} ${who.padEnd(6)} ${fmt(mbps(size, r.ms))} MB/s  peak RSS ${fmt(r.rss / MiB)} MiB`);
+      }
+    }
+    const h = median(rows.hfhpc.map((r) => mbps(size, r.ms)));
+    const c = median(rows.curl.map((r) => mbps(size, r.ms)));
+    report.push(`A. one ${values.size} LFS file: hfhpc work ${fmt(h)} MB/s (verified, placed, recorded) vs curl ${fmt(c)} MB/s: ratio ${fmt(h / c, 2)} (target ≥ 0.90); hfhpc peak RSS ${fmt(Math.max(...rows.hfhpc.map((r) => r.rss)) / MiB)} MiB`);
+  }
+
+  if (!skip.has('B')) {
+    const total = fileCount * fileSize;
+    const rows = { hfhpc: [], aria2c: [] };
+    for (let i = 0; i < manyRuns; i++) {
+      const order = i % 2 === 0 ? ['hfhpc', 'aria2c'] : ['aria2c', 'hfhpc'];
+      for (const who of order) {
+        const r = who === 'hfhpc' ? await hfhpcRun(hub.hubUrl, 'bench/many', 8, `b${i}`) : await aria2Run(hub.hubUrl, `b${i}`);
+        rows[who].push(r);
+        console.log(`B run ${i + 1} ${who.padEnd(6)} ${fmt(mbps(total, r.ms))} MB/s  ${fmt(fileCount / (r.ms / 1000))} files/s  peak RSS ${fmt(r.rss / MiB)} MiB`);
+      }
+    }
+    const h = median(rows.hfhpc.map((r) => mbps(total, r.ms)));
+    const a = median(rows.aria2c.map((r) => mbps(total, r.ms)));
+    report.push(`B. ${fileCount} × ${values['file-size']} LFS files: hfhpc work --concurrency 8 ${fmt(h)} MB/s vs aria2c -j8 ${fmt(a)} MB/s: ratio ${fmt(h / a, 2)} (target ≥ 1.50)`);
+  }
+
+  if (!skip.has('C')) {
+    const r = await hfhpcRun(hub.hubUrl, 'bench/streams', streams, 'c');
+    const total = streams * streamSize;
+    console.log(`C ${streams} × ${values['stream-size']} at once: ${fmt(mbps(total, r.ms))} MB/s, peak RSS ${fmt(r.rss / MiB)} MiB`);
+    report.push(`C. ${streams} concurrent ${values['stream-size']} streams in one worker: peak RSS ${fmt(r.rss / MiB)} MiB (target < 150 MiB), ${fmt(mbps(total, r.ms))} MB/s`);
+  }
+  console.log(`\n${new Date().toISOString().slice(0, 10)}, ${process.version}:`);
+  for (const line of report) console.log(line);
+} finally {
+  hub.child.kill('SIGTERM');
+  await new Promise((r) => hub.child.once('exit', r));
+  rmSync(work, { recursive: true, force: true });
+}
