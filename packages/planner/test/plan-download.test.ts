@@ -132,6 +132,18 @@ describe('planDownload against fakehub', () => {
       expect(r.spread.smallest).toBe(Math.min(...shards.map((s) => s.bytesTotal)));
     });
 
+    it('retries 5xx on tree pages and 429 on the repo info (honouring Retry-After), then plans', async () => {
+      t.hub.faults.serverError({ endpoint: 'tree', status: 503, count: 2 });
+      t.hub.faults.rateLimit({ endpoint: 'repo-info', retryAfter: 4, count: 1 });
+      const waits: number[] = [];
+      const manifestPath = await t.manifest({ datasets: [{ repo: 'org/twin' }] });
+      const r = await plan({ manifestPath, hubRetry: { retryBaseMs: 1, sleep: async (ms) => void waits.push(ms) } });
+      expect(r.files).toBe(2);
+      expect(waits).toHaveLength(3);
+      expect(Math.max(...waits)).toBeGreaterThanOrEqual(4000);
+      expect(t.hub.requests.filter((q) => q.status === 503 || q.status === 429)).toHaveLength(3);
+    });
+
     it('refuses a hostile path with exit 2, naming repo and path, and stores nothing', async () => {
       t.hub.faults.hostileTreeEntry({ repo: 'org/many', path: '../../.ssh/authorized_keys' });
       const manifestPath = await t.manifest({ datasets: [{ repo: 'org/many' }] });
