@@ -12,6 +12,7 @@ import {
   fileStatesByBlob,
   findToken,
   latestPlan,
+  listShards,
   loadManifest,
   openStore,
   resolveRuntimeConfig,
@@ -147,7 +148,10 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
   for (const spec of manifest.datasets) collected.push(await collectDataset({ spec, hub, logger }));
 
   // 3. Carry state over from the plan this one replaces, then shard.
-  const before = readBefore(config.dbPath, collected);
+  const before = readBefore(config.dbPath, collected, params.now ?? Date.now);
+  if (before.liveShards > 0) {
+    logger.warn(`plan ${before.planId} still has ${before.liveShards} shard(s) leased by running tasks; they keep working on plan ${before.planId}: cancel its jobs before submitting the new plan`);
+  }
   const carried = await carryState({
     datasets: collected,
     previous: before.files,
@@ -262,20 +266,25 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
 }
 
 interface Before {
+  planId: number | null;
   files: Map<string, Map<string, PreviousFile>>;
   blobStates: Map<string, BlobState>;
+  /** Shards of the current plan whose lease has not expired. */
+  liveShards: number;
 }
 
 /** The current plan's files and what any plan verified, read-only; nothing when there is no database. */
-function readBefore(dbPath: string, collected: readonly CollectedDataset[]): Before {
-  if (!existsSync(dbPath)) return { files: new Map(), blobStates: new Map() };
+function readBefore(dbPath: string, collected: readonly CollectedDataset[], now: () => number): Before {
+  if (!existsSync(dbPath)) return { planId: null, files: new Map(), blobStates: new Map(), liveShards: 0 };
   let store: Store | undefined;
   try {
     store = openStore({ path: dbPath, readonly: true });
     const current = latestPlan(store);
     const files = current ? readPlanFiles(store, current.id) : new Map<string, Map<string, PreviousFile>>();
     const blobStates = fileStatesByBlob(store, collected.flatMap((c) => c.files.map((f) => f.lfsSha256 ?? f.oid)));
-    return { files, blobStates };
+    const at = now();
+    const liveShards = current ? listShards(store, current.id).filter((s) => s.state === 'running' && (s.leaseExpiresAt ?? 0) > at).length : 0;
+    return { planId: current?.id ?? null, files, blobStates, liveShards };
   } finally {
     store?.close();
   }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { cacheLayout, createLogger, getPlan, latestPlan, listShards } from '@hfhpc/core';
+import { cacheLayout, claimShard, createLogger, getPlan, latestPlan, listShards } from '@hfhpc/core';
 import { planDownload, type PlanDownloadParams } from '../src/plan-download.js';
 import type { Scheduler } from '../src/scheduler/types.js';
 import { TOKEN, planFiles, pretendDone, setup, withStore, type TestEnv } from './plan-helpers.js';
@@ -107,6 +107,16 @@ describe('planDownload against fakehub', () => {
       expect(moved.bytesToFetch).toBe(pendingBytes + cost(changedPath) + cost('data/train/added.parquet'));
       expect(movedFiles.find((f) => f.path === changedPath)!.blob).not.toBe(all.find((f) => f.path === changedPath)!.blob);
       expect(await readFile(cacheLayout(t.root, 'org/many').refPath('main'), 'utf8')).toBe(moved.datasets[0].commit);
+    });
+
+    it('warns when the plan it replaces still has shards leased by running tasks', async () => {
+      const manifestPath = await t.manifest({ datasets: [{ repo: 'org/twin' }] });
+      const first = await plan({ manifestPath });
+      withStore(t.dbPath, (s) => claimShard(s, { planId: first.planId!, owner: '1_0@node:1', ttlMs: 600_000 }));
+      const lines: string[] = [];
+      const logger = createLogger({ stream: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
+      await plan({ manifestPath, logger });
+      expect(lines.join('')).toContain(`plan ${first.planId} still has 1 shard(s) leased by running tasks`);
     });
 
     it('plans a blob shared by two paths and two datasets once, in one shard', async () => {
