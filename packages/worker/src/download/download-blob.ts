@@ -2,6 +2,7 @@
 // with bounded retries. See DownloadBlobParams for the contract; hf-hub-protocol.md §1.5, §3.
 import { constants } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import defaultGot from 'got';
@@ -19,6 +20,7 @@ import { toDiskError } from '../disk-error.js';
 import { abortError } from './abort-error.js';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
 import { EMPTY_GIT_BLOB_SHA1, EMPTY_SHA256, blobHasher, type BlobHasher } from './blob-hash.js';
+import { defaultHashPool, type HashWorkerPool } from './hash-worker-pool.js';
 import { processGate } from './memory-gate.js';
 import { resumePartial } from './partial-file.js';
 import { exists, publishBlob, removeIfPresent } from './publish-blob.js';
@@ -36,6 +38,9 @@ export const DEFAULT_RETRY: Readonly<RetryPolicy> = {
 export const DEFAULT_TIMEOUTS: Readonly<DownloadTimeouts> = { connectMs: 10_000, firstByteMs: 30_000, stallMs: 30_000 };
 
 const defaultFs: DownloadFs = nodeFs;
+
+/** From this size on, `hashThread: 'auto'` hashes on a worker thread (below it, a thread hop costs more than it saves). */
+export const THREADED_HASH_MIN_BYTES = 16 * 1024 * 1024;
 
 type Sleep = NonNullable<DownloadBlobParams['sleep']>;
 
@@ -60,7 +65,7 @@ type Sleep = NonNullable<DownloadBlobParams['sleep']>;
 export async function downloadBlob(params: DownloadBlobParams): Promise<DownloadBlobResult> {
   const fs = params.fs ?? defaultFs;
   const { expected, partialPath, finalPath, signal } = params;
-  const hasher = blobHasher(expected);
+  const hasher = blobHasher(expected, hashPoolFor(params));
   const digest = (hex: string) => (hasher.kind === 'sha256' ? { sha256: hex } : { gitSha1: hex });
   let offset = 0;
   try {
@@ -156,7 +161,7 @@ async function transfer(
 
     for (;;) {
       if (state.offset === size) {
-        const got = state.hash.digest('hex');
+        const got = await state.hash.digest();
         if (got === hasher.want) {
           await handle.close();
           closed = true;
@@ -246,9 +251,18 @@ async function transfer(
     }
   } finally {
     clearInterval(ticker);
+    state.hash.dispose();
     if (!closed) await handle.close().catch(() => undefined);
     report();
   }
+}
+
+/** Large blobs hash on a worker thread (beside the network loop); small ones inline. */
+function hashPoolFor(params: DownloadBlobParams): HashWorkerPool | undefined {
+  const mode = params.hashThread ?? 'auto';
+  if (mode === 'local' || params.expected.size === 0) return undefined;
+  if (mode === 'auto' && (params.expected.size < THREADED_HASH_MIN_BYTES || availableParallelism() < 2)) return undefined;
+  return params.hashPool ?? defaultHashPool;
 }
 
 function assertEmptyHash(hasher: BlobHasher, path: string): void {

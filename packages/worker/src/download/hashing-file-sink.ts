@@ -2,16 +2,16 @@
 // hash state always matches the bytes on disk: a batch is hashed when its write is issued, and
 // destroy waits for the write in flight. Nothing is read back; memory is bounded by
 // `highWaterMark` (+ the batch in flight).
-import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import type { StreamHash } from './stream-hash.js';
 
 export interface HashingFileSinkParams {
   handle: FileHandle;
   /** File offset of the first byte written. */
   position: number;
   /** Hash state covering bytes [0, position) of the file. */
-  hash: Hash;
+  hash: StreamHash;
   /** Refuse to grow the file beyond this many bytes (the expected size). */
   limit: number;
   /** Bytes buffered before backpressure. Default 1 MiB: big writev batches, few syscalls. */
@@ -26,7 +26,7 @@ export class HashingFileSink extends Writable {
   /** The filesystem error that failed a write, if any (ENOSPC, EROFS, …). */
   writeError?: NodeJS.ErrnoException;
   private readonly handle: FileHandle;
-  private readonly hash: Hash;
+  private readonly hash: StreamHash;
   private readonly limit: number;
   private inFlight: Promise<void> = Promise.resolve();
 
@@ -73,15 +73,16 @@ export class HashingFileSink extends Writable {
       callback(new RangeError(`more bytes than the expected ${this.limit}`));
       return;
     }
-    for (const b of buffers) this.hash.update(b);
     const at = this.position;
-    this.inFlight = writeAll(this.handle, buffers, at).then(
+    // The hash may ask us to wait (a worker thread behind); the write goes out after it took the bytes.
+    const fed = this.hash.update(buffers);
+    this.inFlight = (fed ? fed.then(() => writeAll(this.handle, buffers, at)) : writeAll(this.handle, buffers, at)).then(
       () => {
         this.position = at + total;
         callback();
       },
       (err: NodeJS.ErrnoException) => {
-        this.writeError = err;
+        if (err.syscall) this.writeError = err;
         callback(err);
       },
     );

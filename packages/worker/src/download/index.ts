@@ -1,5 +1,6 @@
 // Public API of the download engine.
-export { downloadBlob, DEFAULT_RETRY, DEFAULT_TIMEOUTS } from './download-blob.js';
+export { downloadBlob, DEFAULT_RETRY, DEFAULT_TIMEOUTS, THREADED_HASH_MIN_BYTES } from './download-blob.js';
+export { HashWorkerPool, defaultHashPool, type HashWorkerPoolParams } from './hash-worker-pool.js';
 export { createMemoryGate, processGate, type MemoryGate, type MemoryGateParams } from './memory-gate.js';
 export { EMPTY_GIT_BLOB_SHA1, EMPTY_SHA256 } from './blob-hash.js';
 export type {

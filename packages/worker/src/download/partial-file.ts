@@ -1,12 +1,12 @@
 // Picking up an existing `.incomplete` file: its bytes are hashed once (the only read of
 // anything we wrote) so the download continues from its end with `Range`.
-import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
+import type { StreamHash } from './stream-hash.js';
 
 export interface ResumePartialParams {
   handle: FileHandle;
   /** Fresh hash state; receives the bytes already on disk. */
-  hash: Hash;
+  hash: StreamHash;
   /** Expected blob size: a longer partial cannot be a prefix of the blob and is emptied. */
   size: number;
   signal?: AbortSignal;
@@ -28,7 +28,8 @@ export async function resumePartial(params: ResumePartialParams): Promise<number
     signal?.throwIfAborted();
     const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, onDisk - offset), offset);
     if (bytesRead === 0) break; // shrank under us: keep what was read
-    hash.update(buffer.subarray(0, bytesRead));
+    // The buffer is reused on the next read: update copies (threaded) or consumes (local) it first.
+    await hash.update([buffer.subarray(0, bytesRead)]);
     offset += bytesRead;
   }
   if (offset < onDisk) await handle.truncate(offset);

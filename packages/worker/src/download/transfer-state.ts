@@ -1,16 +1,16 @@
 // What one download carries from attempt to attempt: the open partial file, the hash of the
 // bytes in it, and where the next byte goes.
-import type { Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { BlobHasher } from './blob-hash.js';
 import type { HashingFileSink } from './hashing-file-sink.js';
+import type { StreamHash } from './stream-hash.js';
 
 export interface TransferState {
   readonly handle: FileHandle;
   readonly hasher: BlobHasher;
   readonly size: number;
   /** Covers exactly bytes [0, offset) of the partial file. */
-  hash: Hash;
+  hash: StreamHash;
   /** Bytes on disk. */
   offset: number;
   /** Bytes received from the network and written, over all attempts. */
@@ -31,6 +31,7 @@ export function liveOffset(state: TransferState): number {
 /** Empty the partial file and start hashing from byte 0 again. */
 export async function restartFromZero(state: TransferState): Promise<void> {
   await state.handle.truncate(0);
+  state.hash.dispose();
   state.hash = state.hasher.start();
   state.offset = 0;
   state.restarted = true;

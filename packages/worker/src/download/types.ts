@@ -1,6 +1,7 @@
 // Parameter and result types of the download engine (`downloadBlob`).
 import type { Got } from 'got';
 import type { BlobExpectation } from '../hash-file.js';
+import type { HashWorkerPool } from './hash-worker-pool.js';
 
 /**
  * The cluster-wide request throttle: `wait` before every request to the Hub, `pause` after a
@@ -85,6 +86,13 @@ export interface DownloadBlobParams {
   /** Default: one gate shared by every download of this process (`processGate`). */
   gate?: DownloadGate;
   timeouts?: Partial<DownloadTimeouts>;
+  /**
+   * Where the hash runs: `worker` (a worker thread, beside the network loop), `local` (this
+   * thread), or `auto` (default): a worker for blobs of 16 MiB and more when there are 2+ cores.
+   */
+  hashThread?: 'auto' | 'worker' | 'local';
+  /** Default: one pool per process (`defaultHashPool`). */
+  hashPool?: HashWorkerPool;
   /** Default: got's default instance. */
   got?: Got;
   /** Default: node:fs/promises. */

@@ -128,11 +128,11 @@ describe('downloadBlob: retries and errors', () => {
     expect((err as Error).message).toBe(`network failure (ECONNREFUSED) downloading data/a.parquet in dataset org/x from ${dead}/datasets/org/x/resolve/c0ffee0000000000000000000000000000000001/data/a.parquet after 2 attempts`);
   });
 
-  it('aborts promptly, keeping the partial file; a LeaseLostError reason comes back as is', async () => {
+  it.each(['local', 'worker'] as const)('aborts promptly, keeping the partial file; a LeaseLostError reason comes back as is (%s hash)', async (hashThread) => {
     const body = content(2 * 1024 * 1024);
     rig.hubHandler = redirectToCdn(rig, body);
     rig.cdnHandler = (req, res) => send(req, res, rig.cdn, body, { stallAfter: 256 * 1024 });
-    const p = lfsParams(rig, body);
+    const p = lfsParams(rig, body, { hashThread });
 
     const step = 256 * 1024;
     for (const [run, reason] of [undefined, new LeaseLostError('lease of shard 3 lost')].entries()) {

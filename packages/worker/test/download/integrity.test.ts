@@ -14,7 +14,7 @@ function corrupt(body: Buffer): Buffer {
   return bad;
 }
 
-describe('downloadBlob: integrity', () => {
+describe.each(['local', 'worker'] as const)('downloadBlob: integrity (hash on the %s thread)', (hashThread) => {
   let rig: Rig;
   beforeEach(async () => (rig = await startRig()));
   afterEach(() => rig.close());
@@ -23,7 +23,7 @@ describe('downloadBlob: integrity', () => {
     const body = content(512 * 1024);
     rig.hubHandler = redirectToCdn(rig, body);
     rig.cdnHandler = (req, res, i) => send(req, res, rig.cdn, i === 0 ? corrupt(body) : body);
-    const p = lfsParams(rig, body);
+    const p = lfsParams(rig, body, { hashThread });
 
     const result = await downloadBlob(p);
 
@@ -36,7 +36,7 @@ describe('downloadBlob: integrity', () => {
     const body = content(64 * 1024);
     rig.hubHandler = redirectToCdn(rig, body);
     rig.cdnHandler = (req, res) => send(req, res, rig.cdn, corrupt(body));
-    const p = lfsParams(rig, body, { retry: { baseMs: 1, capMs: 5, maxIntegrityRetries: 1 } });
+    const p = lfsParams(rig, body, { hashThread, retry: { baseMs: 1, capMs: 5, maxIntegrityRetries: 1 } });
 
     const err = await downloadBlob(p).catch((e: unknown) => e);
 
@@ -51,7 +51,7 @@ describe('downloadBlob: integrity', () => {
     const body = content(1000);
     rig.hubHandler = redirectToCdn(rig, body, { 'x-linked-size': '999' });
     rig.cdnHandler = (req, res) => send(req, res, rig.cdn, body);
-    const err = await downloadBlob(lfsParams(rig, body)).catch((e: unknown) => e);
+    const err = await downloadBlob(lfsParams(rig, body, { hashThread })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IntegrityError);
     expect((err as IntegrityError).hint).toContain('hfhpc plan');
     expect(rig.cdn.seen).toHaveLength(0);
@@ -59,7 +59,7 @@ describe('downloadBlob: integrity', () => {
 
   it('creates a zero-length blob without any request', async () => {
     const p = {
-      ...lfsParams(rig, Buffer.alloc(0)),
+      ...lfsParams(rig, Buffer.alloc(0), { hashThread }),
       path: 'empty.txt',
       expected: { size: 0, gitSha1: EMPTY_GIT_BLOB_SHA1 },
       partialPath: join(rig.dir, 'blobs', `${EMPTY_GIT_BLOB_SHA1}.incomplete`),
@@ -74,7 +74,7 @@ describe('downloadBlob: integrity', () => {
 
   it('never touches an existing complete blob and drops a stale partial', async () => {
     const body = content(1000);
-    const p = lfsParams(rig, body);
+    const p = lfsParams(rig, body, { hashThread });
     await mkdir(dirname(p.finalPath), { recursive: true });
     await writeFile(p.finalPath, 'already here');
     await writeFile(p.partialPath, 'stale');
@@ -94,7 +94,7 @@ describe('downloadBlob: integrity', () => {
       res.writeHead(200, { 'content-encoding': 'gzip', etag: `W/"${oid}"`, 'x-repo-commit': COMMIT }).end(gzipSync(body));
     };
     const p = {
-      ...lfsParams(rig, body),
+      ...lfsParams(rig, body, { hashThread }),
       path: 'README.md',
       expected: { size: body.length, gitSha1: oid },
       partialPath: join(rig.dir, 'blobs', `${oid}.incomplete`),

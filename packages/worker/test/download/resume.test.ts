@@ -6,7 +6,7 @@ import { downloadBlob } from '../../src/index.js';
 import { rangeStart, send } from './serve.js';
 import { content, lfsParams, redirectToCdn, startRig, type Rig } from './setup.js';
 
-describe('downloadBlob: resume', () => {
+describe.each(['local', 'worker'] as const)('downloadBlob: resume (hash on the %s thread)', (hashThread) => {
   let rig: Rig;
   beforeEach(async () => (rig = await startRig()));
   afterEach(() => rig.close());
@@ -15,7 +15,7 @@ describe('downloadBlob: resume', () => {
     const body = content(8 * 1024 * 1024);
     rig.hubHandler = redirectToCdn(rig, body);
     rig.cdnHandler = (req, res, i) => send(req, res, rig.cdn, body, i === 0 ? { cutAfter: Math.floor(body.length * 0.4) } : {});
-    const p = lfsParams(rig, body);
+    const p = lfsParams(rig, body, { hashThread });
 
     const result = await downloadBlob(p);
 
@@ -34,7 +34,7 @@ describe('downloadBlob: resume', () => {
     const half = 1024 * 1024 + 3;
     rig.hubHandler = redirectToCdn(rig, body);
     rig.cdnHandler = (req, res) => send(req, res, rig.cdn, body);
-    const p = lfsParams(rig, body);
+    const p = lfsParams(rig, body, { hashThread });
     await mkdir(dirname(p.partialPath), { recursive: true });
     await writeFile(p.partialPath, body.subarray(0, half));
 
@@ -49,7 +49,7 @@ describe('downloadBlob: resume', () => {
     const body = content(1024 * 1024);
     rig.hubHandler = redirectToCdn(rig, body);
     rig.cdnHandler = (req, res) => send(req, res, rig.cdn, body, { ignoreRange: true });
-    const p = lfsParams(rig, body);
+    const p = lfsParams(rig, body, { hashThread });
     await mkdir(dirname(p.partialPath), { recursive: true });
     await writeFile(p.partialPath, body.subarray(0, 1000));
 
@@ -64,13 +64,13 @@ describe('downloadBlob: resume', () => {
     const body = content(4096);
     rig.hubHandler = redirectToCdn(rig, body);
     rig.cdnHandler = (req, res) => send(req, res, rig.cdn, body);
-    const p = lfsParams(rig, body);
+    const p = lfsParams(rig, body, { hashThread });
     await mkdir(dirname(p.partialPath), { recursive: true });
     await writeFile(p.partialPath, body);
     expect(await downloadBlob(p)).toMatchObject({ attempts: 0, bytesFetched: 0, resumedFrom: body.length });
     expect(rig.hub.seen).toHaveLength(0);
 
-    const q = lfsParams(rig, content(4096, 2));
+    const q = lfsParams(rig, content(4096, 2), { hashThread });
     await writeFile(q.partialPath, Buffer.alloc(5000, 1));
     rig.hubHandler = redirectToCdn(rig, content(4096, 2));
     rig.cdnHandler = (req, res) => send(req, res, rig.cdn, content(4096, 2));
@@ -83,7 +83,7 @@ describe('downloadBlob: resume', () => {
     const first = Math.floor(body.length * 0.3);
     rig.hubHandler = redirectToCdn(rig, body);
     rig.cdnHandler = (req, res, i) => send(req, res, rig.cdn, body, i === 0 ? { stallAfter: first } : {});
-    const p = lfsParams(rig, body, { timeouts: { stallMs: 200 } });
+    const p = lfsParams(rig, body, { hashThread, timeouts: { stallMs: 200 } });
     const progress: number[] = [];
 
     const result = await downloadBlob({ ...p, onProgress: (n) => progress.push(n), progressIntervalMs: 20 });

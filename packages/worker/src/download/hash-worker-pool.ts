@@ -1,0 +1,220 @@
+// Worker threads that hash blobs for the download engine. Bytes are copied into 1 MiB staging
+// buffers that travel to the worker and back (transferred, not copied again), at most
+// `buffersPerHash` per blob in flight: that bounds memory and pushes back on the network
+// stream when hashing falls behind.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { InternalError } from '@hfhpc/core';
+import type { HashAlgorithm, StreamHash } from './stream-hash.js';
+
+// Plain script (eval'd): runs the same from sources under jest and from dist.
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const hashes = new Map();
+parentPort.on('message', (m) => {
+  if (m.op === 'start') {
+    const h = createHash(m.algorithm);
+    if (m.prefix) h.update(m.prefix);
+    hashes.set(m.id, h);
+  } else if (m.op === 'update') {
+    const h = hashes.get(m.id);
+    if (h) h.update(new Uint8Array(m.buffer, 0, m.length));
+    parentPort.postMessage({ op: 'ack', id: m.id, buffer: m.buffer }, [m.buffer]);
+  } else if (m.op === 'digest') {
+    const h = hashes.get(m.id);
+    hashes.delete(m.id);
+    parentPort.postMessage({ op: 'digest', id: m.id, hex: h ? h.digest('hex') : null });
+  } else if (m.op === 'drop') {
+    hashes.delete(m.id);
+  }
+});
+`;
+
+const STAGING_BYTES = 1 << 20;
+
+interface Job {
+  free: ArrayBuffer[];
+  /** Staging buffers created so far (created on demand, up to the pool's limit). */
+  allocated: number;
+  waiting?: () => void;
+  onDigest?: (hex: string | null) => void;
+}
+
+class PoolWorker {
+  readonly worker: Worker;
+  readonly jobs = new Map<number, Job>();
+  failure?: Error;
+
+  constructor() {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true });
+    // Idle workers must not keep a finished process alive; busy ones must (a digest pending).
+    this.worker.unref();
+    this.worker.on('message', (m: { op: string; id: number; buffer?: ArrayBuffer; hex?: string | null }) => {
+      const job = this.jobs.get(m.id);
+      if (!job) return;
+      if (m.op === 'ack' && m.buffer) {
+        job.free.push(m.buffer);
+        const wake = job.waiting;
+        job.waiting = undefined;
+        wake?.();
+      } else if (m.op === 'digest') {
+        this.remove(m.id);
+        job.onDigest?.(m.hex ?? null);
+      }
+    });
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new Error(`hash worker exited with code ${code}`)));
+  }
+
+  add(id: number, job: Job): void {
+    if (this.jobs.size === 0) this.worker.ref();
+    this.jobs.set(id, job);
+  }
+
+  remove(id: number): void {
+    if (this.jobs.delete(id) && this.jobs.size === 0) this.worker.unref();
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const job of this.jobs.values()) {
+      job.waiting?.();
+      job.onDigest?.(null);
+    }
+    this.jobs.clear();
+  }
+}
+
+export interface HashWorkerPoolParams {
+  /** Worker threads at most. Default: available cores − 1, between 1 and 4. */
+  maxWorkers?: number;
+  /** Staging buffers of 1 MiB in flight per hash. Default 4. */
+  buffersPerHash?: number;
+}
+
+export class HashWorkerPool {
+  private readonly workers: PoolWorker[] = [];
+  private readonly maxWorkers: number;
+  private readonly buffersPerHash: number;
+  private nextId = 1;
+
+  constructor(params: HashWorkerPoolParams = {}) {
+    this.maxWorkers = params.maxWorkers ?? Math.max(1, Math.min(4, availableParallelism() - 1));
+    this.buffersPerHash = params.buffersPerHash ?? 4;
+  }
+
+  /** A hash on the least busy worker (a new one while under `maxWorkers` and all are busy). */
+  start(algorithm: HashAlgorithm, prefix?: string): StreamHash {
+    const live = this.workers.filter((w) => !w.failure);
+    this.workers.splice(0, this.workers.length, ...live);
+    let pw = live.find((w) => w.jobs.size === 0);
+    if (!pw && live.length < this.maxWorkers) {
+      pw = new PoolWorker();
+      this.workers.push(pw);
+    }
+    pw ??= live.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+    return this.hashOn(pw, algorithm, prefix);
+  }
+
+  /** Stop every worker (tests, shutdown). Hashes in progress fail. */
+  async close(): Promise<void> {
+    const all = this.workers.splice(0);
+    await Promise.all(all.map((w) => w.worker.terminate()));
+  }
+
+  private hashOn(pw: PoolWorker, algorithm: HashAlgorithm, prefix: string | undefined): StreamHash {
+    const id = this.nextId++;
+    const job: Job = { free: [], allocated: 0 };
+    const limit = this.buffersPerHash;
+    const takeBuffer = (): ArrayBuffer | undefined => {
+      const buffer = job.free.pop();
+      if (buffer || job.allocated >= limit) return buffer;
+      job.allocated++;
+      return new ArrayBuffer(STAGING_BYTES);
+    };
+    pw.add(id, job);
+    pw.worker.postMessage({ op: 'start', id, algorithm, prefix });
+    let staging: Uint8Array | undefined;
+    let filled = 0;
+    let done = false;
+    const broken = () => new InternalError(`hash worker failed: ${pw.failure?.message ?? 'unknown'}`, { cause: pw.failure });
+
+    const flush = () => {
+      if (!staging || filled === 0) return;
+      const buffer = staging.buffer as ArrayBuffer;
+      pw.worker.postMessage({ op: 'update', id, buffer, length: filled }, [buffer]);
+      staging = undefined;
+      filled = 0;
+    };
+    const room = async (): Promise<void> => {
+      while (!staging) {
+        if (pw.failure) throw broken();
+        const buffer = takeBuffer();
+        if (buffer) {
+          staging = new Uint8Array(buffer);
+          filled = 0;
+        } else {
+          await new Promise<void>((resolve) => (job.waiting = resolve));
+        }
+      }
+    };
+
+    return {
+      update(chunks) {
+        if (done) throw new InternalError('update after digest or dispose');
+        // Fast path (no await) while staging space lasts; the slow path waits for an ack.
+        let i = 0;
+        let offset = 0;
+        const copySync = (): boolean => {
+          while (i < chunks.length) {
+            if (!staging) {
+              const buffer = takeBuffer();
+              if (!buffer) return false;
+              staging = new Uint8Array(buffer);
+              filled = 0;
+            }
+            const chunk = chunks[i]!;
+            const n = Math.min(chunk.length - offset, STAGING_BYTES - filled);
+            staging.set(chunk.subarray(offset, offset + n), filled);
+            filled += n;
+            offset += n;
+            if (offset === chunk.length) {
+              i++;
+              offset = 0;
+            }
+            if (filled === STAGING_BYTES) flush();
+          }
+          return true;
+        };
+        if (pw.failure) throw broken();
+        if (copySync()) return;
+        return (async () => {
+          do await room();
+          while (!copySync());
+        })();
+      },
+      async digest() {
+        if (done) throw new InternalError('digest twice');
+        flush();
+        done = true;
+        if (pw.failure) throw broken();
+        const hex = await new Promise<string | null>((resolve) => {
+          job.onDigest = resolve;
+          pw.worker.postMessage({ op: 'digest', id });
+        });
+        if (hex === null) throw broken();
+        return hex;
+      },
+      dispose() {
+        if (done) return;
+        done = true;
+        pw.remove(id);
+        if (!pw.failure) pw.worker.postMessage({ op: 'drop', id });
+      },
+    };
+  }
+}
+
+/** The pool `downloadBlob` uses unless given another. */
+export const defaultHashPool = new HashWorkerPool();

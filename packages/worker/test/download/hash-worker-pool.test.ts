@@ -1,0 +1,60 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { HashWorkerPool } from '../../src/index.js';
+import { content } from './serve.js';
+
+describe('HashWorkerPool', () => {
+  const pool = new HashWorkerPool({ maxWorkers: 2, buffersPerHash: 2 });
+  afterAll(() => pool.close());
+
+  it('hashes on a worker exactly like crypto, across staging-buffer boundaries and backpressure', async () => {
+    const data = content(5 * 1024 * 1024 + 123, 9);
+    // Odd chunk sizes so chunks straddle the 1 MiB staging buffers; 2 buffers force waits.
+    const chunks: Buffer[] = [];
+    for (let at = 0, n = 1; at < data.length; at += n, n = (n * 7 + 12_345) % 700_000) chunks.push(data.subarray(at, at + n));
+    const sha = pool.start('sha256');
+    const git = pool.start('sha1', `blob ${data.length}\0`);
+    let waited = 0;
+    for (let i = 0; i < chunks.length; i += 3) {
+      const batch = chunks.slice(i, i + 3);
+      for (const h of [sha, git]) {
+        const p = h.update(batch);
+        if (p) {
+          waited++;
+          await p;
+        }
+      }
+    }
+    expect(waited).toBeGreaterThan(0);
+    expect(await sha.digest()).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(await git.digest()).toBe(createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex'));
+  });
+
+  it('copies what it is given: the caller may reuse its buffer at once', async () => {
+    const buf = Buffer.alloc(1000, 1);
+    const h = pool.start('sha256');
+    await h.update([buf]);
+    buf.fill(2);
+    await h.update([buf]);
+    const want = createHash('sha256').update(Buffer.alloc(1000, 1)).update(Buffer.alloc(1000, 2)).digest('hex');
+    expect(await h.digest()).toBe(want);
+  });
+
+  it('forgets disposed hashes and refuses use after digest', async () => {
+    const h = pool.start('sha256');
+    await h.update([Buffer.from('abc')]);
+    h.dispose();
+    h.dispose();
+    const d = pool.start('sha256');
+    expect(await d.digest()).toBe(createHash('sha256').digest('hex'));
+    expect(() => d.update([Buffer.from('x')])).toThrow('update after digest or dispose');
+  });
+
+  it('fails a hash whose worker died instead of hanging', async () => {
+    const lonely = new HashWorkerPool({ maxWorkers: 1 });
+    const h = lonely.start('sha256');
+    await h.update([Buffer.from('abc')]);
+    await lonely.close();
+    await expect(h.digest()).rejects.toThrow('hash worker failed');
+  });
+});
