@@ -52,6 +52,15 @@ export interface LocalArray {
 // overwriting each other; truncation, when asked for, happens before.
 type Io = 'inherit' | 'ignore' | { file: string; append: true };
 
+// %u in an output pattern; containers may run as a uid without a passwd entry.
+function userName(env: NodeJS.ProcessEnv): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return env.USER ?? String(process.getuid?.() ?? 'unknown');
+  }
+}
+
 export class LocalScheduler implements Scheduler {
   readonly kind = 'local' as const;
   readonly #env: NodeJS.ProcessEnv;
@@ -151,7 +160,7 @@ export class LocalScheduler implements Scheduler {
       onTaskEnd: this.#pumpAll,
       launch: (taskId) => {
         const jobId = taskId === null ? id : `${id}_${taskId}`;
-        const pattern = { arrayJobId: id, taskId, jobId, jobName, user: userInfo().username, host: hostname() };
+        const pattern = { arrayJobId: id, taskId, jobId, jobName, user: userName(this.#env), host: hostname() };
         const files = [d.output, d.error ?? d.output].map((p) => resolve(cwd, expandOutputPattern({ ...pattern, pattern: p })));
         if (d.openMode === 'truncate') for (const f of new Set(files)) writeFileSync(f, '');
         const env: NodeJS.ProcessEnv = {

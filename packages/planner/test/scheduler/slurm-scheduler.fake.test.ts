@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { ExitCode, SchedulerError, UsageError } from '@hfhpc/core';
-import { SlurmScheduler } from '../../src/scheduler/index.js';
+import { SlurmScheduler, pickScheduler } from '../../src/scheduler/index.js';
 import { detectMaxArraySize } from '../../src/sbatch/index.js';
 
 let bin: string;
@@ -136,6 +136,11 @@ describe('SlurmScheduler with fake commands', () => {
   test('available is true with the commands on PATH, false without them', async () => {
     expect(await new SlurmScheduler({ env }).available()).toBe(true);
     expect(await new SlurmScheduler({ env: { PATH: join(bin, 'empty') } }).available()).toBe(false);
+  });
+
+  test('pickScheduler: Slurm when its commands run here, else local', async () => {
+    expect((await pickScheduler({ env })).kind).toBe('slurm');
+    expect((await pickScheduler({ env: { PATH: join(bin, 'empty') } })).kind).toBe('local');
   });
 
   test('detectMaxArraySize reads scontrol show config, else the fallback', async () => {
