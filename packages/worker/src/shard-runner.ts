@@ -178,6 +178,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
     let last = (await sizeOf(layout.incompletePath(g.blob))) ?? 0;
     if (last > g.size) last = 0;
     meter.addBytes(last, 0);
+    stopIfAborted();
     await params.download({
       url: resolveUrl({ hubUrl: params.hubUrl, repo: primary.repo, commit: primary.commitSha, path: primary.path }),
       hubOrigin: new URL(params.hubUrl).origin,

@@ -68,6 +68,30 @@ describe('interrupted workers', () => {
     expect(cdnRequestsWithAuth(hub)).toBe(0);
   });
 
+  it('a worker frozen past its lease (SIGSTOP) loses the shard to another and stops touching it when it wakes', async () => {
+    ws = workspace();
+    const { files } = await planFromHub({ hub, ws, repos: ['bigcode/large'] });
+    const big = files.find((f) => f.path === 'data/train.bin')!;
+    hub.faults.bandwidth({ host: 'cdn', bytesPerSecond: 24 * 1024 * 1024 });
+    const frozen = runWork(ws, hub, ['--task-id', '0', '--lease-ttl', '2']);
+    await until(async () => (await partialSize(ws!, big.blob)) > 8 * 1024 * 1024, 30_000, 'some of the file on disk');
+    frozen.child.kill('SIGSTOP');
+    const held = shardState(ws).shard;
+    await until(() => Date.now() > (held.leaseExpiresAt ?? 0) + 50, 10_000, 'lease expiry');
+    hub.faults.clear();
+    const taker = runWork(ws, hub, ['--task-id', '1', '--lease-ttl', '2']);
+    await until(() => /claimed shard 0 \(fence 2\)/.test(taker.stderrSoFar()), 20_000, 'the takeover');
+    frozen.child.kill('SIGCONT');
+    const [a, b] = await Promise.all([frozen.done, taker.done]);
+    expect(b.code).toBe(0);
+    expect(a.stderr).toMatch(/lost the lease on shard 0/);
+    expect(a.stderr).not.toMatch(/shard 0: (done|failed)/);
+    expect(a.code).toBe(0);
+    const { shard } = shardState(ws);
+    expect(shard).toMatchObject({ state: 'done', owner: null });
+    expect(await checkCache({ root: ws.root, hub, complete: files })).toEqual([]);
+  });
+
   it.each(['SIGTERM', 'SIGINT', 'SIGUSR1'] as const)('%s: exit 75, progress flushed, lease released, partial kept', async (sig) => {
     ws = workspace();
     const { files } = await planFromHub({ hub, ws, repos: ['bigcode/large'] });
