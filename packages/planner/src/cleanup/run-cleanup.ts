@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
-import { expireLeases, pruneEvents, repoFolderName, type Store } from '@hfhpc/core';
+import { expireLeases, repoFolderName, type Store } from '@hfhpc/core';
 import { quarantineDir } from '../verify/quarantine.js';
 import { findPartials, type PartialFile } from './find-partials.js';
 
@@ -36,7 +36,7 @@ export interface RunCleanupParams {
   dryRun?: boolean;
   /** Also remove resumable partials (their bytes are fetched again). Default false. */
   removeResumable?: boolean;
-  /** Events older than this many ms are deleted. Default 30 days. */
+  /** Events older than this many ms are deleted (except `verified` ones). Default 30 days. */
   eventsMaxAgeMs?: number;
 }
 
@@ -89,10 +89,11 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
     bytesFreed += q.stats?.size ?? 0;
   }
 
+  // `verified` events are verify's record of what it checked: pruning them would re-hash terabytes.
   const before = now - eventsMaxAgeMs;
   const eventsPruned = dryRun
-    ? (store.read((db) => db.prepare('SELECT COUNT(*) AS n FROM events WHERE at < ?').get(before)) as { n: number }).n
-    : pruneEvents(store, { before });
+    ? (store.read((db) => db.prepare("SELECT COUNT(*) AS n FROM events WHERE at < ? AND kind <> 'verified'").get(before)) as { n: number }).n
+    : store.write((db) => db.prepare("DELETE FROM events WHERE at < ? AND kind <> 'verified'").run(before).changes);
 
   return {
     dry_run: dryRun,

@@ -59,6 +59,7 @@ describe('runCleanup', () => {
   it('expires the dead lease, removes orphaned partials, keeps live and resumable ones and every complete blob', async () => {
     const { f, paths } = scene();
     appendEvent(f.store, { kind: 'ancient' });
+    appendEvent(f.store, { kind: 'verified', planId: f.planId, fileId: f.fileId(A, 'done.parquet') });
     const quarantined = path.join(quarantineDir(f.root), 'datasets--bigcode--the-stack-mini', `${'a'.repeat(64)}.1`);
     mkdirSync(path.dirname(quarantined), { recursive: true });
     writeFileSync(quarantined, 'corrupt');
@@ -85,6 +86,7 @@ describe('runCleanup', () => {
       { idx: 2, state: 'done' },
     ]);
     expect(f.store.db.prepare("SELECT COUNT(*) FROM events WHERE kind = 'ancient'").pluck().get()).toBe(0);
+    expect(f.store.db.prepare("SELECT COUNT(*) FROM events WHERE kind = 'verified'").pluck().get()).toBe(1);
     expect(r.events_pruned).toBeGreaterThan(0);
   });
 

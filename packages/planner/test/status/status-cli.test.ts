@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { markFileFailed, claimShard } from '@hfhpc/core';
-import { runCli } from './cli.js';
+import { spawnSync } from 'node:child_process';
+import { HFHPC_BIN, runCli } from './cli.js';
 import { makeCache, type CacheFixture } from '../verify/cache-fixture.js';
 
 const A = 'bigcode/status-cli';
@@ -32,6 +33,15 @@ describe('hfhpc status (child process)', () => {
     expect(r.stdout.match(/^plan \d+ · /gm)).toHaveLength(2);
     expect(r.stdout).toContain('1 × gated: accept the terms at <url>');
     expect(r.stdout).toContain('hfhpc plan --resubmit-failed');
+  });
+
+  it('--watch on a terminal redraws in place (ANSI home + clear before each report)', async () => {
+    const f = fixture();
+    // `script` gives the CLI a pseudo-terminal, as an operator's shell would.
+    const cmd = [process.execPath, HFHPC_BIN, 'status', '--watch', '0.1', '--count', '2', '--no-slurm', '--root', f.root].map((a) => `'${a}'`).join(' ');
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\x1b[H\x1b[2J').filter((chunk) => chunk.includes('plan '))).toHaveLength(2);
   });
 
   it('--watch --json prints one JSON object per line', async () => {
