@@ -18,7 +18,7 @@ function progressBar(): { update: (p: VerifyProgress) => void; stop: () => void 
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: 'verify [{bar}] {percentage}% | {done} / {total} | {blobs} blobs | {bad} bad | ETA {eta_formatted}',
+      format: 'verify [{bar}] {percentage}% | {doneBytes} / {totalBytes} | {blobs} blobs | {bad} bad | ETA {eta_formatted}',
       hideCursor: true,
       etaBuffer: 50,
     },
@@ -27,7 +27,8 @@ function progressBar(): { update: (p: VerifyProgress) => void; stop: () => void 
   let started = false;
   return {
     update: (p) => {
-      const payload = { done: formatBytes(p.bytesDone), total: formatBytes(p.bytesTotal), blobs: `${p.blobsDone}/${p.blobsTotal}`, bad: p.bad };
+      // cli-progress owns {value}/{total}; ours have their own names.
+      const payload = { doneBytes: formatBytes(p.bytesDone), totalBytes: formatBytes(p.bytesTotal), blobs: `${p.blobsDone}/${p.blobsTotal}`, bad: p.bad };
       if (!started) {
         bar.start(Math.max(1, p.bytesTotal), 0, payload);
         started = true;
