@@ -208,6 +208,21 @@ describe('the batch script at run time (plain bash, fake scontrol)', () => {
     await rm(join(dir, 'scontrol.log'), { force: true });
   });
 
+  test('TERM (scancel, the hard time limit) is forwarded but never requeues: a cancelled task stays cancelled', async () => {
+    const scriptPath = join(dir, 'term.sbatch');
+    const worker = [process.execPath, '-e', "process.on('SIGTERM',()=>{console.log('worker got TERM');process.exit(75)});console.log('Progress: ready');setInterval(()=>{},1000)"];
+    await writeSbatchScript({ scriptPath, script: renderSbatch(basic({ command: worker, outputDir: join(dir, 'logs') })), outputDir: join(dir, 'logs') });
+    const child = execa('bash', [scriptPath], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, SLURM_ARRAY_JOB_ID: '79', SLURM_ARRAY_TASK_ID: '1' }, reject: false });
+    child.stdout!.on('data', (b: Buffer) => {
+      if (b.toString().includes('Progress: ready')) child.kill('SIGTERM');
+    });
+    const r = await child;
+    expect(r.exitCode).toBe(75);
+    expect(String(r.stdout)).toContain('worker got TERM');
+    expect(String(r.stdout)).toContain('hfhpc: task 79_1: stopped by TERM (scancel or the time limit): not requeued');
+    expect(await readFile(join(dir, 'scontrol.log'), 'utf8').catch(() => '')).toBe('');
+  });
+
   test('does not requeue once requeueMax restarts happened', async () => {
     const r = await runUntilUsr1('no-requeue', { requeueMax: 1 }, { SLURM_ARRAY_JOB_ID: '78', SLURM_ARRAY_TASK_ID: '0', SLURM_RESTART_COUNT: '1' });
     expect(r.exitCode).toBe(75);
