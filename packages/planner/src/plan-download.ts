@@ -29,7 +29,7 @@ import { collectDataset, type CollectedDataset } from './collect-files.js';
 import { resolvePlanSettings, type PlanSettingsInput } from './plan-settings.js';
 import { preflight, type PreflightParams } from './preflight.js';
 import { readPlanFiles, type PreviousFile } from './previous-plan.js';
-import { renderPlanScripts } from './render-plan-scripts.js';
+import { renderPlanScripts, type PlanWorkSettings } from './render-plan-scripts.js';
 import { assignShards } from './shard.js';
 import { detectMaxArraySize } from './sbatch/max-array-size.js';
 import type { Exec } from './scheduler/exec.js';
@@ -52,6 +52,8 @@ export interface PlanDownloadParams extends PlanSettingsInput, SubmitSeams {
   submit?: boolean;
   /** `--max-array-size`: used when `scontrol show config` does not say. Default 1001. */
   maxArraySize?: number;
+  /** `--concurrency` / `--lease-ttl` written into the work command (kept for re-submits). Default: none. */
+  work?: PlanWorkSettings;
   /** Absolute Node and hfhpc entry the scripts run. Defaults: this Node, the CLI beside this package. */
   nodePath?: string;
   hfhpcBin?: string;
@@ -129,6 +131,7 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
     maxParallel: settings.maxParallel,
     maxArraySize: 1,
     slurm: settings.slurm,
+    work: params.work,
     nodePath: params.nodePath,
     hfhpcBin: params.hfhpcBin,
     templateDir: params.templateDir,
@@ -214,14 +217,15 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
       manifestSha256: manifest.sha256,
       root: config.root,
       hubUrl: config.hubUrl,
-      options: { shards: settings.shards, shardSize: settings.shardSize, maxParallel: settings.maxParallel, slurm: settings.slurm, force },
+      options: { shards: settings.shards, shardSize: settings.shardSize, maxParallel: settings.maxParallel, slurm: settings.slurm, work: params.work ?? {}, force },
       datasets: collected.map((c) => ({ repo: c.spec.repo, revision: c.spec.revision, commitSha: c.pinned.commit })),
       shards: sharded.shards.map((s) => ({
         idx: s.index,
         bytesTotal: s.files.reduce((sum, f) => sum + f.size, 0),
         filesTotal: s.files.length,
       })),
-      files: sharded.shards.flatMap((s) => s.files),
+      // Listing order (sorted paths): the (dataset, path) index then grows at its end.
+      files: carried.files,
     });
     outcome.planId = planId;
     logger.info(`plan ${planId} stored: ${outcome.files} files, ${outcome.shards} shards in ${config.dbPath}`);
@@ -243,6 +247,7 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
       maxParallel: settings.maxParallel,
       maxArraySize,
       slurm: settings.slurm,
+      work: params.work,
       nodePath: params.nodePath,
       hfhpcBin: params.hfhpcBin,
       templateDir: params.templateDir,

@@ -46,13 +46,24 @@ export interface HubFetchContext {
   revision?: string;
   /** File path, for resolve probes. */
   path?: string;
+  /**
+   * Request the `Link: rel="next"` page of a successful GET as soon as its headers arrive, so
+   * the server prepares page k+1 while the caller parses page k. Default false.
+   */
+  prefetchNext?: boolean;
 }
+
+/** The Hub fetch; `discardPrefetched()` drops a next page fetched ahead that nobody will ask for. */
+export type HubFetch = typeof fetch & { discardPrefetched(): void };
 
 const MAX_REDIRECTS = 5;
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+// The same rule as @huggingface/hub's parseLinkHeader: an absolute URL, then `; rel="next"`.
+const NEXT_LINK_RE = /<(https?:[/][/][^>]+)>;\s+rel="next"/;
+
 /** A `fetch` for Hub API calls about one repo; see the file comment. */
-export function createHubFetch(options: HubClientOptions, context: HubFetchContext): typeof fetch {
+export function createHubFetch(options: HubClientOptions, context: HubFetchContext): HubFetch {
   const transport = options.fetch ?? fetch;
   const maxAttempts = options.maxAttempts ?? 6;
   const sleep = options.sleep ?? defaultSleep;
@@ -73,8 +84,34 @@ export function createHubFetch(options: HubClientOptions, context: HubFetchConte
     }
   };
 
-  return async (input, init = {}) => {
+  let ahead: { url: string; response: Promise<Response> } | undefined;
+  const discardPrefetched = (): void => {
+    ahead?.response.then((r) => r.body?.cancel(), () => undefined);
+    ahead = undefined;
+  };
+  const hubFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = input instanceof Request ? input.url : String(input);
+    const isGet = (init.method ?? 'GET').toUpperCase() === 'GET';
+    let res: Response;
+    if (ahead && ahead.url === url && isGet) {
+      const pending = ahead.response;
+      ahead = undefined;
+      res = await pending;
+    } else {
+      discardPrefetched();
+      res = await request(url, init);
+    }
+    const next = context.prefetchNext && isGet && res.ok ? NEXT_LINK_RE.exec(res.headers.get('link') ?? '')?.[1] : undefined;
+    if (next) {
+      const response = request(next, init);
+      response.catch(() => undefined); // surfaces when the caller asks for that page
+      ahead = { url: next, response };
+    }
+    return res;
+  };
+  return Object.assign(hubFetch, { discardPrefetched });
+
+  async function request(url: string, init: RequestInit): Promise<Response> {
     for (let attempt = 1; ; attempt++) {
       let res: Response;
       try {
@@ -110,7 +147,7 @@ export function createHubFetch(options: HubClientOptions, context: HubFetchConte
         source: 'hub',
       });
     }
-  };
+  }
 
   async function pause(attempt: number, retryAfterMs: number | undefined, url: string, reason: string): Promise<void> {
     const delayMs = retryDelay({ attempt, retryAfterMs, baseMs: options.retryBaseMs, capMs: options.retryCapMs });

@@ -34,17 +34,23 @@ export async function* listRepoFiles(params: ListRepoFilesParams): AsyncGenerato
       hint: 'this is a bug: resolve the revision first',
     });
   }
+  const hubFetch = createHubFetch(params, { repo, revision: commit, prefetchNext: true });
   const entries = listFiles({
     repo: { type: 'dataset', name: repo },
     revision: commit,
     recursive: true,
     expand: false,
     hubUrl,
-    fetch: createHubFetch(params, { repo, revision: commit }),
+    fetch: hubFetch,
   });
-  for await (const entry of entries) {
-    if (entry.type !== 'file') continue;
-    yield toHubFile(entry, repo);
+  try {
+    for await (const entry of entries) {
+      if (entry.type !== 'file') continue;
+      yield toHubFile(entry, repo);
+    }
+  } finally {
+    // A listing abandoned midway (bad entry, caller stopped) leaves no page in flight.
+    hubFetch.discardPrefetched();
   }
 }
 

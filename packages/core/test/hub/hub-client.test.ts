@@ -126,6 +126,32 @@ describe('listRepoFiles', () => {
     expect(files[0]).toEqual({ path: 'dir0/f0.txt', size: 0, oid: sha1(0), lfsSha256: null });
   });
 
+  it('asks for the next page as soon as a page\'s headers arrive (the server works while we parse)', async () => {
+    let releasePage0: () => void = () => undefined;
+    const page1Asked = new Promise<void>((resolve) => (releasePage0 = resolve));
+    let overlapped = false;
+    const hub = await server((req, res, base) => {
+      if (req.url?.includes('cursor=1')) {
+        releasePage0();
+        json(res, 200, [{ type: 'file', oid: sha1(2), size: 2, path: 'b' }]);
+        return;
+      }
+      // Page 0: headers (with Link) now, body only once page 1 was asked for (or after 5 s).
+      res.writeHead(200, { 'content-type': 'application/json', link: `<${base}/api/datasets/org/ds/tree/${COMMIT}?cursor=1>; rel="next"` });
+      res.write('[');
+      const timer = setTimeout(releasePage0, 5000);
+      void page1Asked.then(() => {
+        clearTimeout(timer);
+        overlapped = hub.requests.length === 2;
+        res.end(JSON.stringify({ type: 'file', oid: sha1(1), size: 1, path: 'a' }) + ']');
+      });
+    });
+    const files = await collect(listRepoFiles({ hubUrl: hub.url, repo: 'org/ds', commit: COMMIT }));
+    expect(files.map((f) => f.path)).toEqual(['a', 'b']);
+    expect(overlapped).toBe(true);
+    expect(hub.requests).toHaveLength(2);
+  });
+
   it('never sends the token to another origin named by a Link header', async () => {
     const other = await server((req, res) => json(res, 200, [{ type: 'file', oid: sha1(2), size: 2, path: 'b' }]));
     const hub = await server((req, res) =>
