@@ -13,6 +13,6 @@ export { assignShards, type AssignShardsParams, type Shard, type ShardPlan, type
 export { createPathFilter, FAST_GLOB_MATCH_OPTIONS, type PathFilterParams } from './path-filter.js';
 export { resolvePlanSettings, DEFAULT_SHARD_SIZE, DEFAULT_MAX_PARALLEL, type PlanSettings, type PlanSettingsInput } from './plan-settings.js';
 export { preflight, type PreflightParams, type PreflightResult } from './preflight.js';
-export { renderPlanScripts, planDir, type RenderPlanScriptsParams, type RenderedScript, type PlanSlurmSettings } from './render-plan-scripts.js';
+export { renderPlanScripts, planDir, type RenderPlanScriptsParams, type RenderedScript, type PlanSlurmSettings, type PlanWorkSettings } from './render-plan-scripts.js';
 export { submitScripts, type SubmitScriptsParams } from './submit-scripts.js';
 export { resetFailedShards, type ResetFailedShardsParams } from './reset-failed-shards.js';

@@ -14,6 +14,14 @@ import { writeSbatchScript } from './sbatch/write-script.js';
 /** The Slurm settings a plan renders with (the manifest's `slurm:` block with the CLI on top). */
 export type PlanSlurmSettings = Partial<SlurmSettings>;
 
+/** Options of `hfhpc work` a plan writes into its scripts (`plan --concurrency/--lease-ttl`). */
+export interface PlanWorkSettings {
+  /** `--concurrency C`; omitted: the worker's default (the task's CPUs). */
+  concurrency?: number;
+  /** `--lease-ttl S` in whole seconds; omitted: the worker's default (120). */
+  leaseTtlSeconds?: number;
+}
+
 export interface RenderPlanScriptsParams {
   planId: number;
   /** Absolute download root, state database and Hub URL the tasks use. */
@@ -27,6 +35,8 @@ export interface RenderPlanScriptsParams {
   /** The cluster's MaxArraySize. */
   maxArraySize: number;
   slurm: PlanSlurmSettings;
+  /** Options for the work command. Default: none (the worker's defaults). */
+  work?: PlanWorkSettings;
   /** Script name stem: `download` (default) or e.g. `resubmit`. */
   name?: string;
   /** Absolute Node binary the tasks run. Default `process.execPath`. */
@@ -86,6 +96,8 @@ export async function renderPlanScripts(params: RenderPlanScriptsParams): Promis
         db: params.dbPath,
         root,
         hubUrl: params.hubUrl,
+        concurrency: params.work?.concurrency,
+        leaseTtlSeconds: params.work?.leaseTtlSeconds,
       }),
     });
     const file = chunks.length === 1 ? `${name}.sbatch` : `${name}-${k}.sbatch`;

@@ -10,7 +10,7 @@ import {
   type Logger,
   type RuntimeArgv,
 } from '@hfhpc/core';
-import type { PlanSlurmSettings } from './render-plan-scripts.js';
+import type { PlanSlurmSettings, PlanWorkSettings } from './render-plan-scripts.js';
 import { renderPlanScripts } from './render-plan-scripts.js';
 import { resetFailedShards } from './reset-failed-shards.js';
 import { detectMaxArraySize } from './sbatch/max-array-size.js';
@@ -28,6 +28,8 @@ export interface ResubmitFailedParams extends SubmitSeams {
   maxParallel?: number;
   /** Slurm settings overriding the plan's (e.g. a longer `--time` for the retry). */
   slurm?: PlanSlurmSettings;
+  /** Work-command options overriding the plan's (`--concurrency`, `--lease-ttl`). */
+  work?: PlanWorkSettings;
   /** Used when `scontrol show config` does not say. Default 1001. */
   maxArraySize?: number;
   nodePath?: string;
@@ -58,8 +60,10 @@ export async function resubmitFailed(params: ResubmitFailedParams): Promise<Resu
     if (!plan) {
       throw new StateError(`no plan in ${config.dbPath} to re-submit`, { hint: 'run `hfhpc plan --manifest F` first' });
     }
-    const stored = plan.options as { maxParallel?: number; slurm?: PlanSlurmSettings };
-    const slurm = { ...stored.slurm, ...Object.fromEntries(Object.entries(params.slurm ?? {}).filter(([, v]) => v !== undefined)) };
+    const stored = plan.options as { maxParallel?: number; slurm?: PlanSlurmSettings; work?: PlanWorkSettings };
+    const given = <T extends object>(o: T | undefined): Partial<T> => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+    const slurm = { ...stored.slurm, ...given(params.slurm) };
+    const work = { ...stored.work, ...given(params.work) };
     const maxParallel = params.maxParallel ?? stored.maxParallel;
     const render = (indices: number[], maxArraySize: number, write: boolean) =>
       renderPlanScripts({
@@ -71,6 +75,7 @@ export async function resubmitFailed(params: ResubmitFailedParams): Promise<Resu
         maxParallel,
         maxArraySize,
         slurm,
+        work,
         name: 'resubmit',
         nodePath: params.nodePath,
         hfhpcBin: params.hfhpcBin,

@@ -22,6 +22,8 @@ interface PlanArgs extends GlobalArgs {
   'signal-seconds'?: number;
   'requeue-max'?: number;
   'max-array-size'?: number;
+  concurrency?: number;
+  'lease-ttl'?: number;
   'dry-run': boolean;
   submit: boolean;
   json: boolean;
@@ -31,6 +33,7 @@ interface PlanArgs extends GlobalArgs {
 }
 
 const SLURM = 'Slurm options (override the manifest\'s slurm: block):';
+const WORK = 'Task options (written into the work command of the scripts):';
 
 export const command: CommandModule<GlobalArgs, PlanArgs> = {
   command: 'plan',
@@ -53,6 +56,8 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
       .option('signal-seconds', { type: 'number', group: SLURM, describe: 'USR1 this many seconds before the time limit [default 300]' })
       .option('requeue-max', { type: 'number', group: SLURM, describe: 'times a task may requeue itself after an interruption [default 3]' })
       .option('max-array-size', { type: 'number', group: SLURM, describe: 'MaxArraySize when scontrol does not tell [default 1001]' })
+      .option('concurrency', { type: 'number', group: WORK, describe: 'files each task downloads at once [default: the task\'s CPUs]' })
+      .option('lease-ttl', { type: 'number', group: WORK, describe: 'seconds a dead task keeps its shard before another task takes it over [default 120]' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; write nothing' })
       .option('submit', { type: 'boolean', default: false, describe: 'run sbatch --parsable on the scripts and record the job ids' })
       .option('json', { type: 'boolean', default: false, describe: 'print {plan_id, datasets, files, bytes, shards, scripts, job_ids} on stdout' })
@@ -81,6 +86,7 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
       maxParallel: argv['max-parallel'],
       slurm,
       maxArraySize: argv['max-array-size'],
+      work: { concurrency: argv.concurrency, leaseTtlSeconds: argv['lease-ttl'] },
       hfhpcBin: fileURLToPath(new URL('../bin.js', import.meta.url)),
       logger,
     };
