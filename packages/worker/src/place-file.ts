@@ -25,6 +25,8 @@ export async function placeSnapshotLink(params: PlaceFileParams): Promise<string
   const linkPath = layout.snapshotPath(commit, path);
   const target = layout.blobLinkTarget(path, blob);
   const parent = dirname(linkPath);
+  // The repo folder itself sits in the user's root (trusted); below it, nothing may lead out.
+  await mkdir(layout.repoDir, { recursive: true });
   await assertNoSymlinkEscape(layout.repoDir, parent, { repo });
   await mkdir(parent, { recursive: true });
   const existing = await lstat(linkPath).catch(() => undefined);

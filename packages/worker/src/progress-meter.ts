@@ -87,7 +87,7 @@ export class ProgressMeter {
     const c = this.counts;
     const rate = this.rate();
     const left = Math.max(0, c.bytesTotal - c.bytesDone);
-    const eta = left === 0 ? '0s' : rate > 0 ? prettyMilliseconds((left / rate) * 1000, { secondsDecimalDigits: 0, unitCount: 2 }) : 'unknown';
+    const eta = left === 0 ? '0s' : rate > 0 ? prettyMilliseconds(Math.max(1, Math.round(left / rate)) * 1000, { unitCount: 2 }) : 'unknown';
     const pct = c.bytesTotal > 0 ? ((100 * c.bytesDone) / c.bytesTotal).toFixed(1) : '100.0';
     const shard = c.shardIndex === undefined ? 'no shard' : `shard ${c.shardIndex}`;
     const failed = c.filesFailed > 0 ? ` (${c.filesFailed} failed)` : '';
