@@ -1,3 +1,5 @@
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
 import { DiskError, formatBytes } from '@hfhpc/core';
 
 // Errors that mean "this filesystem will not take our bytes": every later write would fail
@@ -15,11 +17,29 @@ export function toDiskError(err: unknown, params: { path: string; bytesNeeded: n
   const code = (err as NodeJS.ErrnoException).code;
   const why =
     code === 'ENOSPC' || code === 'EDQUOT'
-      ? `no space left (${code}) writing ${params.path}; ${formatBytes(params.bytesNeeded)} still needed`
+      ? `no space left (${code}) writing ${params.path}${params.bytesNeeded > 0 ? `; ${formatBytes(params.bytesNeeded)} still needed` : ''}`
       : `cannot write ${params.path} (${code}: ${code === 'EROFS' ? 'read-only filesystem' : 'permission denied'})`;
   return new DiskError(why, {
     cause: err,
     hint: 'free space or fix permissions under the root, then run again: partial files are kept and resumed',
     context: { path: params.path, bytesNeeded: params.bytesNeeded, code },
   });
+}
+
+/**
+ * Fail before claiming anything when the root cannot take files (read-only mount, no
+ * permission): later the same error would surface from a recursive mkdir, where Node may
+ * report it as ENOENT.
+ */
+export async function assertWritableRoot(root: string): Promise<void> {
+  await mkdir(root, { recursive: true }).catch(() => undefined);
+  try {
+    await access(root, constants.W_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw (
+      toDiskError(err, { path: root, bytesNeeded: 0 }) ??
+      new DiskError(`cannot write ${root} (${code})`, { cause: err, hint: 'create the root or point --root at a writable folder', context: { path: root, code } })
+    );
+  }
 }

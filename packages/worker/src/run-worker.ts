@@ -8,6 +8,7 @@ import {
   UsageError,
   WorkFailedError,
   assertHubUrl,
+  cacheLayout,
   claimShard,
   createLogger,
   findToken,
@@ -29,6 +30,7 @@ import {
 import { resolveConcurrency } from './concurrency.js';
 import type { DownloadFn } from './download-fn.js';
 import { downloadBlob } from './download/index.js';
+import { assertWritableRoot, toDiskError } from './disk-error.js';
 import { DoneRecorder } from './done-recorder.js';
 import { startHeartbeat } from './heartbeat.js';
 import { ProgressMeter } from './progress-meter.js';
@@ -130,6 +132,7 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     }
     const root = params.root ?? plan.root;
     const hubUrl = assertHubUrl(params.hubUrl ?? plan.hubUrl);
+    await assertWritableRoot(root);
     const log = (params.logger ?? createLogger()).child({ planId: plan.id, taskId, host });
     const token = params.token === null ? undefined : (params.token ?? (await findToken({ env })).token);
     const owner = leaseOwner({ env, host, pid });
@@ -236,7 +239,9 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
     for (const f of files) {
       if (p.metaDone.has(f.datasetId)) continue;
       p.metaDone.add(f.datasetId);
-      await ensureRepoMeta({ store, root: p.root, datasetId: f.datasetId, repo: f.repo, revision: f.revision, commit: f.commitSha });
+      await ensureRepoMeta({ store, root: p.root, datasetId: f.datasetId, repo: f.repo, revision: f.revision, commit: f.commitSha }).catch((err: unknown) => {
+        throw toDiskError(err, { path: cacheLayout(p.root, f.repo).repoDir, bytesNeeded: 0 }) ?? err;
+      });
     }
     const res = await runShard({
       store, claim: current, files, root: p.root, hubUrl: p.hubUrl, token: p.token, concurrency: p.concurrency,

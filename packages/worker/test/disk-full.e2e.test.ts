@@ -11,14 +11,18 @@ import { checkFinalBlobs, killLeftovers, planFromHub, runWork, startHub, workspa
 
 let hub: FakeHub;
 let ws: Workspace;
+let ro: Workspace;
 let mounted = false;
 let whyNot = '';
 
 beforeAll(async () => {
   ws = workspace();
+  ro = workspace();
   mkdirSync(ws.root, { recursive: true });
+  mkdirSync(ro.root, { recursive: true });
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', ws.root], { stdio: 'pipe' });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro.root], { stdio: 'pipe' });
     mounted = true;
   } catch (err) {
     whyNot = (err as { stderr?: Buffer }).stderr?.toString().trim() || (err as Error).message;
@@ -32,8 +36,12 @@ beforeAll(async () => {
 afterAll(async () => {
   killLeftovers();
   await hub.stop();
-  if (mounted) execFileSync('umount', [ws.root]);
+  if (mounted) {
+    execFileSync('umount', [ws.root]);
+    execFileSync('umount', [ro.root]);
+  }
   ws.cleanup();
+  ro.cleanup();
 });
 
 describe('disk full', () => {
@@ -61,5 +69,23 @@ describe('disk full', () => {
       store.close();
     }
     expect(await checkFinalBlobs(ws.root)).toEqual([]);
+  });
+
+  it('a read-only root: one-line error naming the path before any claim, exit 1', async () => {
+    if (!mounted) {
+      console.warn(`skipped: ${whyNot}`);
+      return;
+    }
+    await planFromHub({ hub, ws: ro, repos: ['bigcode/too-big'] });
+    const res = await runWork(ro, hub, ['--task-id', '0']).done;
+    expect(res.code).toBe(1);
+    const line = res.stderr.split('\n').find((l) => l.startsWith('hfhpc: '));
+    expect(line).toMatch(new RegExp(`^hfhpc: cannot write ${ro.root} \\(EROFS: read-only filesystem\\)`));
+    const store = openStore({ path: ro.dbPath });
+    try {
+      expect(listShards(store, 1)[0]).toMatchObject({ state: 'pending', owner: null });
+    } finally {
+      store.close();
+    }
   });
 });
