@@ -3,8 +3,9 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { listShards, openStore } from '@hfhpc/core';
 import type { FakeHub, FakeHubConfig } from '@hfhpc/fakehub';
-import { cdnRequestsWithAuth, checkCache, contentRequests, killLeftovers, runCli, startHub, workspace, type PlannedFile, type Workspace } from './helpers/e2e.js';
+import { cdnRequestsWithAuth, checkCache, contentRequests, killLeftovers, runCli, startHub, until, within, workspace, type PlannedFile, type Workspace } from './helpers/e2e.js';
 
 const config: FakeHubConfig = {
   repos: [
@@ -14,6 +15,7 @@ const config: FakeHubConfig = {
       generate: { count: 2000, prefix: 'data/part/', size: [100, 2000], lfs: false, perDir: 250 },
     },
     { id: 'bigcode/hostile', files: [{ path: 'ok.txt', text: 'fine\n' }] },
+    { id: 'bigcode/slow', files: [{ path: 'a.bin', size: '32MiB', lfs: true }, { path: 'b.bin', size: '32MiB', lfs: true }] },
   ],
 };
 
@@ -89,5 +91,23 @@ describe('hfhpc run --local', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/needs --local.*plan --manifest F --submit/);
     expect(hub.requests).toHaveLength(0);
+  });
+
+  it('SIGTERM to hfhpc run reaches every worker: leases released, exit 75', async () => {
+    ws = workspace();
+    hub.faults.bandwidth({ host: 'cdn', bytesPerSecond: 4 * 1024 * 1024 });
+    const run = runCli(['run', '--manifest', manifest(ws, 'bigcode/slow'), '--local', '-j', '2', '--hub-url', hub.hubUrl, '--shards', '2']);
+    await until(() => hub.requests.filter((r) => r.host === 'cdn' && r.bytesSent > 0).length >= 2, 30_000, 'both workers downloading');
+    run.child.kill('SIGTERM');
+    const res = await within(run.done, 15_000, 'hfhpc run after SIGTERM');
+    expect(res.code).toBe(75);
+    expect(res.stdout).toMatch(/plan 1: incomplete/);
+    expect(res.stderr.match(/released the lease on shard \d/g)).toHaveLength(2);
+    const store = openStore({ path: join(ws.root, '_hfhpc', 'state.sqlite') });
+    try {
+      expect(listShards(store, 1).map((s) => [s.state, s.owner])).toEqual([['pending', null], ['pending', null]]);
+    } finally {
+      store.close();
+    }
   });
 });
