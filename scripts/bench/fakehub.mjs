@@ -1,6 +1,8 @@
 // fakehub throughput: one multi-GB LFS file over loopback, read by curl and by a Node http
 // client that discards the bytes, next to a reference server (bare node:http repeating one
 // buffer: the ceiling for any Node server here). Also times a 100,000-file tree listing.
+// Wall-clock figures depend on what else the 2 cores do; the server's own CPU time per byte
+// (from /proc) does not, so the bench also prints the rate one server core could sustain.
 //   npm run bench -- fakehub [--size 4GiB] [--runs 3] [--files 100000]
 import { spawn, execFileSync } from 'node:child_process';
 import { get } from 'node:http';
@@ -60,6 +62,21 @@ function check(r) {
   return gbps(r.bytes, r.ms);
 }
 
+const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+/** CPU time (user + system, ms) used so far by a process. */
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+/** Run one read; return [wall GB/s, GB/s per second of server CPU]. */
+async function measure(pid, read) {
+  const c0 = cpuMs(pid);
+  const r = await read();
+  return [check(r), gbps(r.bytes, Math.max(cpuMs(pid) - c0, TICK_MS))];
+}
+
 // Reference: the simplest Node server that can send `size` bytes, in its own process.
 async function startReference() {
   const src = `
@@ -81,6 +98,7 @@ async function startReference() {
   return { child, url: `http://127.0.0.1:${port}/` };
 }
 
+const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const hub = await startFakehub();
 const ref = await startReference();
 try {
@@ -91,12 +109,14 @@ try {
   const location = /^location: (\S+)/im.exec(head)?.[1];
   if (!location) throw new Error(`no redirect:\n${head}`);
   const rows = { 'curl, CDN URL': [], 'curl -L, via resolve': [], 'node http, CDN URL': [], 'reference: bare node:http, curl': [], 'reference: bare node:http, node http': [] };
+  const hubPid = hub.child.pid;
+  const refPid = ref.child.pid;
   for (let i = 0; i < runs; i++) {
-    rows['curl, CDN URL'].push(check(curlRead(location)));
-    rows['curl -L, via resolve'].push(check(curlRead(resolveUrl, ['-L'])));
-    rows['node http, CDN URL'].push(check(await nodeRead(location)));
-    rows['reference: bare node:http, curl'].push(check(curlRead(ref.url)));
-    rows['reference: bare node:http, node http'].push(check(await nodeRead(ref.url)));
+    rows['curl, CDN URL'].push(await measure(hubPid, async () => curlRead(location)));
+    rows['curl -L, via resolve'].push(await measure(hubPid, async () => curlRead(resolveUrl, ['-L'])));
+    rows['node http, CDN URL'].push(await measure(hubPid, () => nodeRead(location)));
+    rows['reference: bare node:http, curl'].push(await measure(refPid, async () => curlRead(ref.url)));
+    rows['reference: bare node:http, node http'].push(await measure(refPid, () => nodeRead(ref.url)));
   }
   t0 = performance.now();
   let url = `${hub.hubUrl}/api/datasets/bench/many/tree/main?recursive=true`;
@@ -113,7 +133,13 @@ try {
 
   console.log(`fakehub throughput: one ${(size / 2 ** 30).toFixed(2)} GiB LFS file over loopback, ${runs} runs (GB/s = 1e9 bytes/s)`);
   console.log(`  first resolve (hashes the file unless cached under ${tmpdir()}): ${(firstResolveMs / 1000).toFixed(2)} s`);
-  for (const [name, xs] of Object.entries(rows)) console.log(`  ${name.padEnd(38)} median ${fmt(median(xs))} GB/s  (runs: ${xs.map(fmt).join(', ')})`);
+  console.log(`  load average before: ${loadBefore}, after: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  console.log(`  ${''.padEnd(38)} wall-clock GB/s                         | per server CPU-second`);
+  for (const [name, xs] of Object.entries(rows)) {
+    const wall = xs.map((x) => x[0]);
+    const cpu = xs.map((x) => x[1]);
+    console.log(`  ${name.padEnd(38)} median ${fmt(median(wall))} (runs: ${wall.map(fmt).join(', ')}) | median ${fmt(median(cpu))}`);
+  }
   console.log(`  tree listing: ${fileCount} files in ${pages} pages, ${(listMs / 1000).toFixed(2)} s (${Math.round(fileCount / (listMs / 1000))} entries/s, first listing hashes them)`);
 } finally {
   hub.child.kill('SIGTERM');
