@@ -42,7 +42,7 @@ describe('hfhpc-fakehub', () => {
     expect(info.cdnUrl).not.toBe(info.hubUrl);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const res = await fetch(`${info.hubUrl}/api/datasets/acme/data`);
-    expect((await res.json()).gated).toBe('manual');
+    expect(((await res.json()) as { gated: unknown }).gated).toBe('manual');
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
     await expect(fetch(`${info.hubUrl}/api/datasets/acme/data`)).rejects.toThrow();
