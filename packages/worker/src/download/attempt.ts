@@ -61,7 +61,7 @@ export async function runAttempt(params: AttemptParams): Promise<AttemptOutcome>
   let errorBytes = 0;
   const watch = watchStall({
     stallMs: params.timeouts.stallMs,
-    progress: () => sink?.position ?? errorBytes,
+    progress: () => sink?.received ?? errorBytes,
     waitingOnDisk: () => sink?.writableNeedDrain ?? false,
     onStall: () => stream.destroy(),
     now: params.now,

@@ -1,6 +1,7 @@
 // Worker threads that hash blobs for the download engine. Bytes are copied into 1 MiB staging
-// buffers that travel to the worker and back (transferred, not copied again), at most
-// `buffersPerHash` per blob in flight: that bounds memory and pushes back on the network
+// buffers that travel to the worker and back (transferred, not copied again). A blob may have
+// up to `buffersPerHash` in flight while the pool's `stagingBudgetBytes` lasts (always at
+// least one): that bounds memory however many downloads run, and pushes back on the network
 // stream when hashing falls behind.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -89,19 +90,30 @@ class PoolWorker {
 export interface HashWorkerPoolParams {
   /** Worker threads at most. Default: available cores − 1, between 1 and 4. */
   maxWorkers?: number;
-  /** Staging buffers of 1 MiB in flight per hash. Default 4. */
+  /** Staging buffers of 1 MiB in flight per hash at most. Default 8 (deep enough to ride out scheduling hiccups). */
   buffersPerHash?: number;
+  /** All staging buffers of the pool together. Default 16 MiB. */
+  stagingBudgetBytes?: number;
 }
 
 export class HashWorkerPool {
   private readonly workers: PoolWorker[] = [];
   private readonly maxWorkers: number;
   private readonly buffersPerHash: number;
+  private readonly budget: number;
+  /** Bytes of staging buffers held by live hashes. */
+  private staged = 0;
   private nextId = 1;
 
   constructor(params: HashWorkerPoolParams = {}) {
     this.maxWorkers = params.maxWorkers ?? Math.max(1, Math.min(4, availableParallelism() - 1));
-    this.buffersPerHash = params.buffersPerHash ?? 4;
+    this.buffersPerHash = params.buffersPerHash ?? 8;
+    this.budget = params.stagingBudgetBytes ?? 16 * 1024 * 1024;
+  }
+
+  /** Bytes of staging buffers held by live hashes (≤ the budget, plus one buffer per hash). */
+  get stagedBytes(): number {
+    return this.staged;
   }
 
   /** A hash on the least busy worker (a new one while under `maxWorkers` and all are busy). */
@@ -126,12 +138,21 @@ export class HashWorkerPool {
   private hashOn(pw: PoolWorker, algorithm: HashAlgorithm, prefix: string | undefined): StreamHash {
     const id = this.nextId++;
     const job: Job = { free: [], allocated: 0 };
-    const limit = this.buffersPerHash;
     const takeBuffer = (): ArrayBuffer | undefined => {
       const buffer = job.free.pop();
-      if (buffer || job.allocated >= limit) return buffer;
+      if (buffer) return buffer;
+      const mayGrow = job.allocated === 0 || (job.allocated < this.buffersPerHash && this.staged + STAGING_BYTES <= this.budget);
+      if (!mayGrow) return undefined;
       job.allocated++;
+      this.staged += STAGING_BYTES;
       return new ArrayBuffer(STAGING_BYTES);
+    };
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.staged -= job.allocated * STAGING_BYTES;
+      job.free = [];
     };
     pw.add(id, job);
     pw.worker.postMessage({ op: 'start', id, algorithm, prefix });
@@ -203,10 +224,12 @@ export class HashWorkerPool {
           job.onDigest = resolve;
           pw.worker.postMessage({ op: 'digest', id });
         });
+        release();
         if (hex === null) throw broken();
         return hex;
       },
       dispose() {
+        release();
         if (done) return;
         done = true;
         pw.remove(id);

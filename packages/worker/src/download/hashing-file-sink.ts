@@ -1,7 +1,9 @@
 // A Writable that hashes each batch and writes it at an explicit offset of an open file, so the
 // hash state always matches the bytes on disk: a batch is hashed when its write is issued, and
-// destroy waits for the write in flight. Nothing is read back; memory is bounded by
-// `highWaterMark` (+ the batch in flight).
+// destroy waits for the write in flight. Small network chunks are gathered into batches of
+// `batchBytes` (one writev each, not one per 64 KiB chunk); what is gathered is written after
+// `idleFlushMs` without a full batch, and on `end()`. Nothing is read back; memory is bounded
+// by `highWaterMark` + `batchBytes` (+ the batch in flight).
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { StreamHash } from './stream-hash.js';
@@ -14,13 +16,19 @@ export interface HashingFileSinkParams {
   hash: StreamHash;
   /** Refuse to grow the file beyond this many bytes (the expected size). */
   limit: number;
-  /** Bytes buffered before backpressure. Default 1 MiB: big writev batches, few syscalls. */
+  /** Bytes buffered before backpressure. Default 1 MiB. */
   highWaterMark?: number;
+  /** Gather at least this many bytes per write. Default 512 KiB. */
+  batchBytes?: number;
+  /** Write a partial batch after this long (a slow or stalled body still reaches the disk). Default 50 ms. */
+  idleFlushMs?: number;
 }
 
 export class HashingFileSink extends Writable {
   /** Offset after the last byte written and hashed. */
   position: number;
+  /** Bytes accepted from the source (written, in flight or gathered): what stall detection watches. */
+  received: number;
   /** Set when the source sent more bytes than `limit`. */
   overflow = false;
   /** The filesystem error that failed a write, if any (ENOSPC, EROFS, …). */
@@ -28,22 +36,44 @@ export class HashingFileSink extends Writable {
   private readonly handle: FileHandle;
   private readonly hash: StreamHash;
   private readonly limit: number;
+  private readonly batchBytes: number;
+  private readonly idleFlushMs: number;
   private inFlight: Promise<void> = Promise.resolve();
+  private gathered: Buffer[] = [];
+  private gatheredBytes = 0;
+  /** Offset after the last byte handed to a write (position catches up when it lands). */
+  private issued: number;
+  private idleTimer?: NodeJS.Timeout;
+  /** A failed idle flush, reported to the next write or end. */
+  private laterError?: Error;
 
   constructor(params: HashingFileSinkParams) {
     super({ highWaterMark: params.highWaterMark ?? 1 << 20, decodeStrings: true });
     this.handle = params.handle;
     this.position = params.position;
+    this.received = params.position;
+    this.issued = params.position;
+    this.batchBytes = params.batchBytes ?? 512 * 1024;
+    this.idleFlushMs = params.idleFlushMs ?? 50;
     this.hash = params.hash;
     this.limit = params.limit;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.writeBatch([chunk], callback);
+    this.accept([chunk], callback);
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (error?: Error | null) => void): void {
-    this.writeBatch(chunks.map((c) => c.chunk), callback);
+    this.accept(
+      chunks.map((c) => c.chunk),
+      callback,
+    );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (this.laterError) callback(this.laterError);
+    else if (this.gatheredBytes > 0) this.flush(callback);
+    else this.inFlight.then(() => callback(this.laterError), callback);
   }
 
   /**
@@ -58,6 +88,7 @@ export class HashingFileSink extends Writable {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.idleTimer);
     // The file handle belongs to the caller; only wait until our last write has landed.
     this.inFlight.then(
       () => callback(error),
@@ -65,27 +96,57 @@ export class HashingFileSink extends Writable {
     );
   }
 
-  private writeBatch(buffers: Buffer[], callback: (error?: Error | null) => void): void {
+  private accept(buffers: Buffer[], callback: (error?: Error | null) => void): void {
+    if (this.laterError) {
+      callback(this.laterError);
+      return;
+    }
     let total = 0;
     for (const b of buffers) total += b.length;
-    if (this.position + total > this.limit) {
+    if (this.received + total > this.limit) {
       this.overflow = true;
       callback(new RangeError(`more bytes than the expected ${this.limit}`));
       return;
     }
-    const at = this.position;
-    // The hash may ask us to wait (a worker thread behind); the write goes out after it took the bytes.
-    const fed = this.hash.update(buffers);
-    this.inFlight = (fed ? fed.then(() => writeAll(this.handle, buffers, at)) : writeAll(this.handle, buffers, at)).then(
-      () => {
-        this.position = at + total;
-        callback();
-      },
-      (err: NodeJS.ErrnoException) => {
-        if (err.syscall) this.writeError = err;
-        callback(err);
-      },
-    );
+    this.received += total;
+    for (const b of buffers) this.gathered.push(b);
+    this.gatheredBytes += total;
+    if (this.gatheredBytes >= this.batchBytes || this.received === this.limit) {
+      this.flush(callback);
+      return;
+    }
+    this.idleTimer ??= setTimeout(() => this.flush(), this.idleFlushMs).unref();
+    callback();
+  }
+
+  /**
+   * Hash and write what is gathered, after the previous write (hash order = file order).
+   * With a callback (a Writable write or end) it reports there; an idle flush keeps its
+   * error for the next one.
+   */
+  private flush(callback?: (error?: Error | null) => void): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    const buffers = this.gathered;
+    const total = this.gatheredBytes;
+    this.gathered = [];
+    this.gatheredBytes = 0;
+    const at = this.issued;
+    this.issued += total;
+    this.inFlight = this.inFlight
+      .then(() => this.hash.update(buffers))
+      .then(() => writeAll(this.handle, buffers, at))
+      .then(
+        () => {
+          this.position = at + total;
+          callback?.();
+        },
+        (err: NodeJS.ErrnoException) => {
+          if (err.syscall) this.writeError ??= err;
+          this.laterError ??= err;
+          callback?.(err);
+        },
+      );
   }
 }
 

@@ -50,6 +50,30 @@ describe('HashWorkerPool', () => {
     expect(() => d.update([Buffer.from('x')])).toThrow('update after digest or dispose');
   });
 
+  it('keeps all hashes within the staging budget, yet always lets a new hash make progress', async () => {
+    const small = new HashWorkerPool({ maxWorkers: 1, buffersPerHash: 8, stagingBudgetBytes: 2 * 1024 * 1024 });
+    try {
+      const data = content(6 * 1024 * 1024, 3);
+      const a = small.start('sha256');
+      const b = small.start('sha256');
+      // Synchronously (no ack can arrive yet): A takes the whole budget, then has to wait.
+      const aFed = a.update([data]);
+      expect(aFed).toBeInstanceOf(Promise);
+      expect(small.stagedBytes).toBe(2 * 1024 * 1024);
+      // B still gets its first buffer, beyond the budget, and goes on without waiting.
+      expect(b.update([data.subarray(0, 1000)])).toBeUndefined();
+      expect(small.stagedBytes).toBe(3 * 1024 * 1024);
+      await aFed;
+      await b.update([data.subarray(1000)]);
+      const want = createHash('sha256').update(data).digest('hex');
+      expect(await a.digest()).toBe(want);
+      expect(await b.digest()).toBe(want);
+      expect(small.stagedBytes).toBe(0);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('fails a hash whose worker died instead of hanging', async () => {
     const lonely = new HashWorkerPool({ maxWorkers: 1 });
     const h = lonely.start('sha256');

@@ -1,0 +1,104 @@
+// Download engine throughput: one large LFS file from fakehub (its own process) over loopback,
+// `curl -L -o file` (unverified: the limit of loopback plus disk here) against downloadBlob
+// (verified sha256 while streaming, no second read), alternating, each in its own process;
+// then N concurrent streams through one engine process for its peak RSS.
+//   npm run bench -- download-engine [--size 2GiB] [--runs 3] [--streams 8] [--stream-size 1GiB]
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const { parseSize } = await import(join(root, 'packages', 'fakehub', 'dist', 'index.js'));
+const { values } = parseArgs({
+  options: {
+    size: { type: 'string', default: '2GiB' },
+    runs: { type: 'string', default: '3' },
+    streams: { type: 'string', default: '8' },
+    'stream-size': { type: 'string', default: '1GiB' },
+  },
+});
+const size = parseSize({ value: values.size });
+const runs = Number(values.runs);
+const streams = Number(values.streams);
+const streamSize = parseSize({ value: values['stream-size'] });
+const work = mkdtempSync(join(tmpdir(), 'download-engine-bench-'));
+const gbps = (bytes, ms) => bytes / 1e9 / (ms / 1000);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (x) => x.toFixed(2);
+
+async function startFakehub() {
+  const config = join(work, 'repos.yaml');
+  // Seed 20261128 as in the fakehub bench, so the per-machine hash cache is shared.
+  const many = Array.from({ length: streams }, (_, i) => `{ path: data/s${i}.bin, size: ${streamSize}, seed: ${7000 + i} }`).join(', ');
+  writeFileSync(config, `repos:\n  - id: bench/big\n    files: [{ path: data/big.bin, size: ${size}, seed: 20261128 }, ${many}]\n`);
+  const ready = join(work, 'ready.json');
+  const child = spawn(process.execPath, [join(root, 'packages', 'fakehub', 'dist', 'bin.js'), '--config', config, '--ready-file', ready], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  while (!existsSync(ready)) await new Promise((r) => setTimeout(r, 50));
+  return { child, ...JSON.parse(readFileSync(ready, 'utf8')) };
+}
+
+/** The file's identity as the Hub states it on resolve (the first resolve hashes the file). */
+function describe(hubUrl, path) {
+  const url = `${hubUrl}/datasets/bench/big/resolve/main/${path}`;
+  const head = execFileSync('curl', ['-sI', url], { encoding: 'utf8' });
+  const sha256 = /^x-linked-etag: "?([0-9a-f]{64})/im.exec(head)?.[1];
+  const fileSize = Number(/^x-linked-size: (\d+)/im.exec(head)?.[1]);
+  if (!sha256) throw new Error(`no X-Linked-Etag for ${path}:\n${head}`);
+  return { url, repo: 'bench/big', path, sha256, size: fileSize };
+}
+
+function curlRun(url, out) {
+  const res = execFileSync('curl', ['-s', '-L', '-o', out, '-w', '%{size_download} %{time_total}', url], { encoding: 'utf8' });
+  const [bytes, secs] = res.trim().split(' ').map(Number);
+  if (bytes !== size) throw new Error(`curl got ${bytes} bytes`);
+  return { ms: secs * 1000 };
+}
+
+function engineRun(hubUrl, dir, files) {
+  mkdirSync(dir, { recursive: true });
+  const out = execFileSync(process.execPath, [join(here, '_download-engine-child.mjs'), JSON.stringify({ hubUrl, dir, files })], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out.trim().split('\n').at(-1));
+}
+
+const hub = await startFakehub();
+try {
+  const big = describe(hub.hubUrl, 'data/big.bin');
+  const rows = { curl: [], engine: [] };
+  const rss = [];
+  for (let i = 0; i < runs; i++) {
+    const dir = join(work, `run${i}`);
+    mkdirSync(dir, { recursive: true });
+    // Alternate who goes first, so page-cache and writeback effects do not favour one side.
+    const order = i % 2 === 0 ? ['curl', 'engine'] : ['engine', 'curl'];
+    for (const who of order) {
+      if (who === 'curl') rows.curl.push(gbps(size, curlRun(big.url, join(dir, 'curl.bin')).ms));
+      else {
+        const r = engineRun(hub.hubUrl, join(dir, 'engine'), [big]);
+        rows.engine.push(gbps(r.bytes, r.ms));
+        rss.push(r.maxRssMiB);
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const many = Array.from({ length: streams }, (_, i) => describe(hub.hubUrl, `data/s${i}.bin`));
+  const conc = engineRun(hub.hubUrl, join(work, 'concurrent'), many);
+  rmSync(join(work, 'concurrent'), { recursive: true, force: true });
+
+  console.log(`download engine: one ${(size / 2 ** 30).toFixed(2)} GiB LFS file from fakehub over loopback to ${tmpdir()}, ${runs} runs each, alternating (GB/s = 1e9 bytes/s)`);
+  console.log(`  curl -L -o file (unverified)        median ${fmt(median(rows.curl))} GB/s  (runs: ${rows.curl.map(fmt).join(', ')})`);
+  console.log(`  downloadBlob (sha256 verified)      median ${fmt(median(rows.engine))} GB/s  (runs: ${rows.engine.map(fmt).join(', ')})`);
+  console.log(`  ratio engine / curl: ${fmt(median(rows.engine) / median(rows.curl))} (target >= 0.90); engine peak RSS ${Math.round(Math.max(...rss))} MiB`);
+  console.log(`  ${streams} concurrent ${(streamSize / 2 ** 30).toFixed(2)} GiB streams in one process: ${fmt(gbps(conc.bytes, conc.ms))} GB/s total, peak RSS ${Math.round(conc.maxRssMiB)} MiB (target < 150)`);
+} finally {
+  hub.child.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+}
