@@ -6,7 +6,7 @@
 //   npm run bench -- plan [--files 100000] [--shards 1000] [--runs 3]
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -87,7 +87,7 @@ try {
   const c = median(curl.map((r) => r.ms));
   const p = median(plan.map((r) => r.ms));
   const rss = Math.max(...plan.map((r) => r.rssMb));
-  console.log(`plan benchmark: ${fileCount} files, ${curl[0].pages} tree pages (${curl[0].entries} entries), ${shards} shards, median of ${runs}`);
+  console.log(`plan benchmark: ${fileCount} files, ${curl[0].pages} tree pages (${curl[0].entries} entries), ${shards} shards, median of ${runs}; load average ${loadavg()[0].toFixed(1)}`);
   console.log(`  curl listing (info + every page)   ${(c / 1000).toFixed(2)} s`);
   console.log(`  hfhpc plan (whole command)         ${(p / 1000).toFixed(2)} s   = ${(p / c).toFixed(2)} x listing   peak RSS ${rss.toFixed(0)} MB`);
   console.log(`  target: <= 1.50 x listing, < 300 MB: ${p / c <= 1.5 && rss < 300 ? 'met' : 'NOT met'}`);

@@ -54,7 +54,10 @@ export interface WriteTreeParams {
 export async function writeTree(params: WriteTreeParams): Promise<string> {
   const { root, repo, commit } = params;
   const target = cacheLayout(root, repo).treePath(commit);
-  const entries = [...params.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const byPath = (a: TreeFileEntry, b: TreeFileEntry) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  const listed = [...params.files];
+  // Tree listings usually come sorted already; checking is cheaper than sorting 100,000 paths.
+  const entries = listed.every((f, i) => i === 0 || byPath(listed[i - 1], f) <= 0) ? listed : listed.sort(byPath);
   const files: Record<string, Record<string, string | number>> = {};
   for (const f of entries) {
     // xet_hash is left out on purpose: a wrong one makes the client ignore the whole file.
