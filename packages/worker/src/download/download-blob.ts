@@ -190,8 +190,10 @@ async function transfer(
         path,
         partialPath,
       });
-      // Later attempts go straight to the CDN URL we were sent to: no resolve spent on a resume.
+      // Later attempts go straight to the CDN URL we were sent to: no resolve spent on a resume;
+      // a kept CDN URL that gives no answer at all is given up for a fresh resolve.
       if (outcome.kind !== 'mismatch' && outcome.source === 'cdn') cdnUrl = outcome.url;
+      else if (outcome.kind === 'network' && outcome.source === undefined && usedCachedCdn) cdnUrl = undefined;
       if (state.offset > best) {
         best = state.offset;
         failures = 0;

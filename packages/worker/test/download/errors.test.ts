@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { AuthError, HubError, InterruptedError, LeaseLostError } from '@hfhpc/core';
 import { downloadBlob, type DownloadGate } from '../../src/index.js';
-import { send } from './serve.js';
+import { send, serve } from './serve.js';
 import { content, lfsParams, redirectToCdn, startRig, type Rig } from './setup.js';
 
 /** A gate that records pauses and never waits; the engine's own waits go through `sleep`. */
@@ -116,6 +116,29 @@ describe('downloadBlob: retries and errors', () => {
     expect(rig.cdn.seen.map((s) => s.headers.range)).toEqual([undefined, 'bytes=300000-', 'bytes=300000-']);
     expect(result.attempts).toBe(3);
     expect(readFileSync(p.finalPath).equals(body)).toBe(true);
+  });
+
+  it('gives up a kept CDN URL that stops answering and resolves again (another CDN host)', async () => {
+    const body = content(1024 * 1024);
+    const cdn2 = await serve((req, res) => send(req, res, cdn2, body));
+    try {
+      rig.hubHandler = (req, res, i) => (i === 0 ? redirectToCdn(rig, body)(req, res) : res.writeHead(302, { location: `${cdn2.origin}/b?sig=2` }).end());
+      rig.cdnHandler = (req, res) => {
+        send(req, res, rig.cdn, body, { cutAfter: 400_000 });
+        // The first CDN host goes away for good after this answer.
+        setTimeout(() => void rig.cdn.close(), 50);
+      };
+      const p = lfsParams(rig, body);
+
+      await downloadBlob(p);
+
+      expect(readFileSync(p.finalPath).equals(body)).toBe(true);
+      expect(rig.hub.seen).toHaveLength(2);
+      expect(cdn2.seen).toHaveLength(1);
+      expect(cdn2.seen[0]!.headers.range).toMatch(/^bytes=[1-9]\d*-$/);
+    } finally {
+      await cdn2.close();
+    }
   });
 
   it('retries a refused connection, then reports a network failure', async () => {
