@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { createLogger, resolveRuntimeConfig, shortHostname, type Logger, type RuntimeArgv, type RuntimeConfig } from '@hfhpc/core';
 
 /** Options every command takes; each also comes from the environment (design.md). */
 export interface GlobalArgs {
@@ -20,4 +21,22 @@ export function globalOptions(y: Argv): Argv<GlobalArgs> {
     .option('log-format', { choices: ['text', 'json'] as const, describe: 'log format [env HFHPC_LOG_FORMAT; default text]', global: true })
     .option('log-level', { type: 'string', describe: 'error, warn, info, debug [env HFHPC_LOG_LEVEL; default info]', global: true })
     .option('quiet', { type: 'boolean', describe: 'only errors [env HFHPC_QUIET]', global: true }) as unknown as Argv<GlobalArgs>;
+}
+
+/** The shared settings from the global options, the environment and (for plan/run) the manifest. */
+export function runtimeConfig(
+  argv: GlobalArgs,
+  options: { env?: NodeJS.ProcessEnv; manifest?: { root?: string } } = {},
+): RuntimeConfig {
+  return resolveRuntimeConfig({ argv: runtimeArgv(argv), env: options.env, manifest: options.manifest });
+}
+
+/** The global options in the shape core's runtime config takes. */
+export function runtimeArgv(argv: GlobalArgs): RuntimeArgv {
+  return { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet };
+}
+
+/** The command's logger, per the resolved settings; lines carry the host. */
+export function commandLogger(cfg: RuntimeConfig): Logger {
+  return createLogger({ format: cfg.logFormat, level: cfg.logLevel, quiet: cfg.quiet, context: { host: shortHostname() } });
 }

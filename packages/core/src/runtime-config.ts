@@ -24,6 +24,10 @@ export interface RuntimeConfig {
   logFormat: LogFormat;
   logLevel: LogLevel;
   quiet: boolean;
+  /** The root came from `--root` or `HFHPC_ROOT` (a stored plan's root ranks below it, above defaults). */
+  rootGiven: boolean;
+  /** The hub URL came from `--hub-url` or `HF_ENDPOINT` (likewise for a plan's hub URL). */
+  hubUrlGiven: boolean;
 }
 
 export interface ResolveRuntimeConfigParams {
@@ -70,5 +74,7 @@ export function resolveRuntimeConfig(params: ResolveRuntimeConfigParams = {}): R
   }
   const logLevel = assertLogLevel(pick(argv.logLevel, env.HFHPC_LOG_LEVEL) ?? 'info');
   const quiet = argv.quiet ?? (env.HFHPC_QUIET !== undefined ? parseBool(env.HFHPC_QUIET, 'HFHPC_QUIET') : false);
-  return { root, dbPath, hubUrl, logFormat, logLevel, quiet };
+  const rootGiven = pick(argv.root, env.HFHPC_ROOT) !== undefined;
+  const hubUrlGiven = pick(argv.hubUrl, env.HF_ENDPOINT) !== undefined;
+  return { root, dbPath, hubUrl, logFormat, logLevel, quiet, rootGiven, hubUrlGiven };
 }

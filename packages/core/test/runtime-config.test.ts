@@ -13,7 +13,17 @@ describe('resolveRuntimeConfig', () => {
       logFormat: 'text',
       logLevel: 'info',
       quiet: false,
+      rootGiven: false,
+      hubUrlGiven: false,
     });
+  });
+
+  it('tells whether root and hub URL were given (option or environment), so a stored plan can rank above defaults', () => {
+    const manifest = { root: '/scratch/m-root' };
+    expect(resolveRuntimeConfig({ env: {}, manifest, cwd })).toMatchObject({ rootGiven: false, hubUrlGiven: false });
+    expect(resolveRuntimeConfig({ env: { HFHPC_ROOT: '/r', HF_ENDPOINT: 'http://127.0.0.1:9' }, cwd })).toMatchObject({ rootGiven: true, hubUrlGiven: true });
+    expect(resolveRuntimeConfig({ argv: { root: 'x', hubUrl: 'https://hub.example' }, env: {}, cwd })).toMatchObject({ rootGiven: true, hubUrlGiven: true });
+    expect(resolveRuntimeConfig({ env: { HFHPC_ROOT: '  ' }, cwd }).rootGiven).toBe(false);
   });
 
   it('root: --root > HFHPC_ROOT > manifest root > ./datasets', () => {

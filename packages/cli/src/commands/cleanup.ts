@@ -1,7 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { ExitCode, UsageError, openStore, resolveRuntimeConfig } from '@hfhpc/core';
-import { formatCleanup, planDefaults, runCleanup } from '@hfhpc/planner';
-import type { GlobalArgs } from '../global-options.js';
+import { ExitCode, UsageError, openStore } from '@hfhpc/core';
+import { runtimeConfig, type GlobalArgs } from '../global-options.js';
 
 interface CleanupArgs extends GlobalArgs {
   'dry-run': boolean;
@@ -21,12 +20,12 @@ export const command: CommandModule<GlobalArgs, CleanupArgs> = {
       .option('events-days', { type: 'number', default: 30, describe: 'delete events older than this many days' }) as never,
   handler: async (argv) => {
     if (!(argv['events-days'] >= 0)) throw new UsageError(`Expected \`--events-days\` to be a non-negative number, got \`${argv['events-days']}\``);
-    const cfg = resolveRuntimeConfig({ argv: { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet } });
+    const cfg = runtimeConfig(argv);
     // --dry-run writes nothing, not even a migration.
+    const { formatCleanup, planDefaults, runCleanup } = await import('@hfhpc/planner');
     const store = openStore({ path: cfg.dbPath, create: false, readonly: argv['dry-run'] });
     try {
-      const explicitRoot = argv.root !== undefined || Boolean(process.env.HFHPC_ROOT?.trim());
-      const root = explicitRoot ? cfg.root : (planDefaults(store.db)?.root ?? cfg.root);
+      const root = cfg.rootGiven ? cfg.root : (planDefaults(store.db)?.root ?? cfg.root);
       const report = await runCleanup({
         store,
         root,

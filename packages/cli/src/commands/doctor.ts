@@ -1,7 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { ExitCode, resolveRuntimeConfig } from '@hfhpc/core';
-import { formatDoctor, openDbReadonly, planDefaults, runDoctor } from '@hfhpc/planner';
-import type { GlobalArgs } from '../global-options.js';
+import { ExitCode } from '@hfhpc/core';
+import { runtimeConfig, type GlobalArgs } from '../global-options.js';
 
 interface DoctorArgs extends GlobalArgs {
   json: boolean;
@@ -9,7 +8,8 @@ interface DoctorArgs extends GlobalArgs {
 }
 
 /** The newest plan's root and hub URL, when the database exists and can be read. */
-function fromPlan(dbPath: string): { root: string; hubUrl: string } | undefined {
+async function fromPlan(dbPath: string): Promise<{ root: string; hubUrl: string } | undefined> {
+  const { openDbReadonly, planDefaults } = await import('@hfhpc/planner');
   try {
     const db = openDbReadonly(dbPath);
     if (!db) return undefined;
@@ -32,13 +32,13 @@ export const command: CommandModule<GlobalArgs, DoctorArgs> = {
       .option('timeout', { type: 'number', default: 15, describe: 'seconds allowed per network request' }) as never,
   handler: async (argv) => {
     const env = process.env;
-    const cfg = resolveRuntimeConfig({ argv: { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet }, env });
-    const plan = fromPlan(cfg.dbPath);
-    const given = (flag: string | undefined, name: string): boolean => flag !== undefined || Boolean(env[name]?.trim());
+    const cfg = runtimeConfig(argv, { env });
+    const { formatDoctor, runDoctor } = await import('@hfhpc/planner');
+    const plan = await fromPlan(cfg.dbPath);
     const report = await runDoctor({
-      root: given(argv.root, 'HFHPC_ROOT') ? cfg.root : (plan?.root ?? cfg.root),
+      root: cfg.rootGiven ? cfg.root : (plan?.root ?? cfg.root),
       dbPath: cfg.dbPath,
-      hubUrl: given(argv['hub-url'], 'HF_ENDPOINT') ? cfg.hubUrl : (plan?.hubUrl ?? cfg.hubUrl),
+      hubUrl: cfg.hubUrlGiven ? cfg.hubUrl : (plan?.hubUrl ?? cfg.hubUrl),
       env,
       timeoutMs: argv.timeout * 1000,
     });

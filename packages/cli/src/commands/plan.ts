@@ -1,9 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
-import { UsageError, createLogger, resolveRuntimeConfig, shortHostname } from '@hfhpc/core';
-import { planDownload, planJson, planText, resubmitFailed, resubmitJson, resubmitText } from '@hfhpc/planner';
-import { SlurmScheduler, submitVerifyAfter } from '@hfhpc/planner';
-import type { GlobalArgs } from '../global-options.js';
+import { UsageError } from '@hfhpc/core';
+import { commandLogger, runtimeArgv, runtimeConfig, type GlobalArgs } from '../global-options.js';
 
 interface PlanArgs extends GlobalArgs {
   manifest?: string;
@@ -65,9 +63,10 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
       .option('resubmit-failed', { type: 'boolean', default: false, describe: 'send the current plan\'s failed shards back to pending and submit an array of just those' })
       .option('verify-after', { type: 'boolean', default: false, describe: 'with --submit: also submit verify.sbatch to run after the array succeeded (--dependency=afterok)' }) as never,
   handler: async (argv) => {
-    const globals = { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet };
-    const cfg = resolveRuntimeConfig({ argv: globals });
-    const logger = createLogger({ format: cfg.logFormat, level: cfg.logLevel, quiet: cfg.quiet, context: { host: shortHostname() } });
+    const globals = runtimeArgv(argv);
+    const cfg = runtimeConfig(argv);
+    const logger = commandLogger(cfg);
+    const { SlurmScheduler, planDownload, planJson, planText, resubmitFailed, resubmitJson, resubmitText, submitVerifyAfter } = await import('@hfhpc/planner');
     const slurm = {
       jobName: argv['job-name'],
       partition: argv.partition,

@@ -1,9 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
-import { UsageError, createLogger, loadManifest, resolveRuntimeConfig, shortHostname } from '@hfhpc/core';
-import { planDownload } from '@hfhpc/planner';
-import { runLocal } from '@hfhpc/worker';
-import type { GlobalArgs } from '../global-options.js';
+import { UsageError, loadManifest } from '@hfhpc/core';
+import { commandLogger, runtimeArgv, runtimeConfig, type GlobalArgs } from '../global-options.js';
 
 interface RunArgs extends GlobalArgs {
   manifest: string;
@@ -38,11 +36,13 @@ export const command: CommandModule<GlobalArgs, RunArgs> = {
     if (!Number.isSafeInteger(argv.jobs) || argv.jobs < 1) {
       throw new UsageError(`Expected -j to be a positive integer, got \`${String(argv.jobs)}\``);
     }
-    const globals = { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet };
-    const cfg = resolveRuntimeConfig({ argv: globals });
-    const logger = createLogger({ format: cfg.logFormat, level: cfg.logLevel, quiet: cfg.quiet, context: { host: shortHostname() } });
-    // Several shards per worker let idle workers steal, unless the user or manifest chose.
+    const globals = runtimeArgv(argv);
     const manifest = await loadManifest(argv.manifest);
+    const cfg = runtimeConfig(argv, { manifest });
+    const logger = commandLogger(cfg);
+    const { planDownload } = await import('@hfhpc/planner');
+    const { runLocal } = await import('@hfhpc/worker');
+    // Several shards per worker let idle workers steal, unless the user or manifest chose.
     const chosen = argv.shards !== undefined || argv['shard-size'] !== undefined || manifest.shards !== undefined || manifest.shardSize !== undefined;
     const plan = await planDownload({
       manifestPath: argv.manifest,

@@ -2,9 +2,9 @@ import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
-import { ExitCode, UsageError, openStore, resolveRuntimeConfig } from '@hfhpc/core';
-import { RateTracker, SlurmScheduler, collectStatus, formatStatusPrometheus, formatStatusText, type StatusReport } from '@hfhpc/planner';
-import type { GlobalArgs } from '../global-options.js';
+import { ExitCode, UsageError, openStore } from '@hfhpc/core';
+import type { StatusReport } from '@hfhpc/planner';
+import { runtimeConfig, type GlobalArgs } from '../global-options.js';
 
 interface StatusArgs extends GlobalArgs {
   json: boolean;
@@ -26,7 +26,8 @@ function watchSeconds(v: unknown): number | undefined {
   return n;
 }
 
-function render(report: StatusReport, format: StatusArgs['format'], watching: boolean): string {
+async function render(report: StatusReport, format: StatusArgs['format'], watching: boolean): Promise<string> {
+  const { formatStatusPrometheus, formatStatusText } = await import('@hfhpc/planner');
   if (format === 'prometheus') return formatStatusPrometheus(report);
   // Watching, one compact object per line (NDJSON) so scripts can read the stream.
   if (format === 'json') return `${JSON.stringify(report, null, watching ? undefined : 2)}\n`;
@@ -54,7 +55,8 @@ export const command: CommandModule<GlobalArgs, StatusArgs> = {
       .option('rate-window', { type: 'number', default: 300, describe: 'seconds over which the rate is measured' })
       .option('slurm', { type: 'boolean', default: true, describe: 'ask squeue/sacct about the plan\'s jobs (--no-slurm: database only)' }) as never,
   handler: async (argv) => {
-    const cfg = resolveRuntimeConfig({ argv: { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet } });
+    const cfg = runtimeConfig(argv);
+    const { RateTracker, SlurmScheduler, collectStatus } = await import('@hfhpc/planner');
     const format = argv.json ? 'json' : argv.format;
     if (argv['rate-window'] <= 0) throw new UsageError(`Expected \`--rate-window\` to be a positive number of seconds, got \`${argv['rate-window']}\``);
     const store = openStore({ path: cfg.dbPath, readonly: true, create: false });
@@ -69,7 +71,7 @@ export const command: CommandModule<GlobalArgs, StatusArgs> = {
       for (let n = 1; ; n++) {
         let report = await collectStatus({ store, planId: argv['plan-id'], rateWindowMs: argv['rate-window'] * 1000, scheduler });
         if (tracker) report = tracker.apply(report);
-        const text = render(report, format, argv.watch !== undefined);
+        const text = await render(report, format, argv.watch !== undefined);
         if (argv.output) await writeAtomic(argv.output, text);
         else process.stdout.write(redraw ? `\x1b[H\x1b[2J${text}` : argv.watch !== undefined && format === 'text' && n > 1 ? `\n${text}` : text);
         if (argv.watch === undefined || (argv.count !== undefined && n >= argv.count)) break;

@@ -1,8 +1,8 @@
 import cliProgress from 'cli-progress';
 import type { CommandModule } from 'yargs';
-import { ExitCode, InterruptedError, UsageError, formatBytes, openStore, resolveRuntimeConfig } from '@hfhpc/core';
-import { formatVerify, planDefaults, runVerify, type VerifyProgress } from '@hfhpc/planner';
-import type { GlobalArgs } from '../global-options.js';
+import { ExitCode, InterruptedError, UsageError, formatBytes, openStore } from '@hfhpc/core';
+import type { VerifyProgress } from '@hfhpc/planner';
+import { runtimeConfig, type GlobalArgs } from '../global-options.js';
 
 interface VerifyArgs extends GlobalArgs {
   dataset?: string;
@@ -53,10 +53,10 @@ export const command: CommandModule<GlobalArgs, VerifyArgs> = {
     if (argv.concurrency !== undefined && !(Number.isInteger(argv.concurrency) && argv.concurrency >= 1)) {
       throw new UsageError(`Expected \`--concurrency\` to be a positive integer, got \`${argv.concurrency}\``);
     }
-    const cfg = resolveRuntimeConfig({ argv: { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet } });
+    const cfg = runtimeConfig(argv);
+    const { formatVerify, planDefaults, runVerify } = await import('@hfhpc/planner');
     const store = openStore({ path: cfg.dbPath, create: false });
-    const explicitRoot = argv.root !== undefined || Boolean(process.env.HFHPC_ROOT?.trim());
-    const root = explicitRoot ? cfg.root : (planDefaults(store.db, argv['plan-id'])?.root ?? cfg.root);
+    const root = cfg.rootGiven ? cfg.root : (planDefaults(store.db, argv['plan-id'])?.root ?? cfg.root);
     const stop = new AbortController();
     const onSignal = (sig: NodeJS.Signals): void => stop.abort(new InterruptedError(`verify interrupted by ${sig}; files checked so far are recorded`, { hint: 'run `hfhpc verify` again to go on' }));
     for (const s of ['SIGINT', 'SIGTERM', 'SIGUSR1'] as const) process.once(s, onSignal);

@@ -1,7 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { ExitCode, createLogger, resolveRuntimeConfig, shortHostname } from '@hfhpc/core';
-import { runWorker, watchSignals } from '@hfhpc/worker';
-import type { GlobalArgs } from '../global-options.js';
+import { ExitCode } from '@hfhpc/core';
+import { commandLogger, runtimeConfig, type GlobalArgs } from '../global-options.js';
 
 interface WorkArgs extends GlobalArgs {
   'task-id'?: number;
@@ -27,8 +26,9 @@ export const command: CommandModule<GlobalArgs, WorkArgs> = {
       .option('progress-interval', { type: 'number', default: 30, describe: 'seconds between Progress: log lines' }) as never,
   handler: async (argv) => {
     const env = process.env;
-    const cfg = resolveRuntimeConfig({ argv: { root: argv.root, db: argv.db, hubUrl: argv['hub-url'], logFormat: argv['log-format'], logLevel: argv['log-level'], quiet: argv.quiet }, env });
-    const logger = createLogger({ format: cfg.logFormat, level: cfg.logLevel, quiet: cfg.quiet, context: { host: shortHostname() } });
+    const cfg = runtimeConfig(argv, { env });
+    const logger = commandLogger(cfg);
+    const { runWorker, watchSignals } = await import('@hfhpc/worker');
     // Slurm sends KILL 10 s after TERM: if releasing the lease hangs on the filesystem, exit
     // anyway so the task is requeued rather than killed mid-write.
     const signals = watchSignals({
@@ -38,12 +38,11 @@ export const command: CommandModule<GlobalArgs, WorkArgs> = {
         process.exit(ExitCode.INTERRUPTED);
       },
     });
-    const given = (flag: string | undefined, envName: string): boolean => flag !== undefined || Boolean(env[envName]?.trim());
     await runWorker({
       dbPath: cfg.dbPath,
       // Without an explicit root or hub URL the plan's own are used (the plan knows best).
-      root: given(argv.root, 'HFHPC_ROOT') ? cfg.root : undefined,
-      hubUrl: given(argv['hub-url'], 'HF_ENDPOINT') ? cfg.hubUrl : undefined,
+      root: cfg.rootGiven ? cfg.root : undefined,
+      hubUrl: cfg.hubUrlGiven ? cfg.hubUrl : undefined,
       planId: argv['plan-id'],
       taskId: argv['task-id'],
       taskOffset: argv['task-offset'],

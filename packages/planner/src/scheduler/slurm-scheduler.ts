@@ -92,7 +92,10 @@ export class SlurmScheduler implements Scheduler {
       // "Invalid job id" means none of them is known any more: sacct's rows (if any) stand.
       throw failure('squeue', r);
     }
-    return [...byId.values()].sort(compareJobStates);
+    // Right after submission slurmdbd may still hold the array as one plain row (`176`,
+    // PENDING) while its tasks already run: a task-less row of an array with task rows is stale.
+    const arrays = new Set([...byId.values()].filter((j) => j.taskId !== null).map((j) => j.arrayJobId));
+    return [...byId.values()].filter((j) => j.taskId !== null || !arrays.has(j.arrayJobId)).sort(compareJobStates);
   }
 
   /** `scancel <id>`: a whole array or one task. Cancelling a finished job is not an error. */

@@ -97,6 +97,13 @@ describe('SlurmScheduler with fake commands', () => {
     ]);
   });
 
+  test('jobStates: a task-less sacct row of an array whose tasks are known is stale (slurmdbd lags behind the split)', async () => {
+    await fake('sacct', { out: ['176|176|PENDING|0:0|None', '30|30|COMPLETED|0:0|None', ''].join('\n') });
+    await fake('squeue', { out: ['176_0|176|0|RUNNING|None|0|0|', '176_1|176|1|RUNNING|None|0|0|', ''].join('\n') });
+    const states = await new SlurmScheduler({ env }).jobStates(['176', '30']);
+    expect(states.map((s) => s.jobId)).toEqual(['30', '176_0', '176_1']);
+  });
+
   test('without accounting it falls back to squeue and stops asking sacct', async () => {
     await fake('sacct', { err: 'sacct: error: Slurm accounting storage is disabled\n', rc: 1 });
     await fake('squeue', { out: '7|7|N/A|FAILED|NonZeroExitCode|19200|2|\n' });
