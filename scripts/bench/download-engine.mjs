@@ -2,8 +2,9 @@
 // `curl -L -o file` (unverified: the limit of loopback plus disk here) against downloadBlob
 // (verified sha256 while streaming, no second read), alternating, each in its own process;
 // then N concurrent streams through one engine process for its peak RSS. The engine also runs
-// with `--initial-old-space-size=128`: with all of @hfhpc/core loaded, V8 otherwise runs ~60
-// extra mark-compacts per GiB (socket buffers are external memory) at a small old space.
+// with `--no-incremental-marking`: in a process with all of @hfhpc/core loaded, V8 often (not
+// always) starts ~60 incremental marking cycles per GiB streamed, which doubles the CPU cost;
+// the flag (also settable at run time with v8.setFlagsFromString) removes them.
 //   npm run bench -- download-engine [--size 2GiB] [--runs 3] [--streams 8] [--stream-size 1GiB]
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,7 +76,7 @@ function curlCpuMs(url, out) {
   return m ? (Number(m[1]) + Number(m[2])) * 1000 : undefined;
 }
 
-const TUNED = ['--initial-old-space-size=128'];
+const TUNED = ['--no-incremental-marking'];
 
 function engineRun(hubUrl, dir, files, flags = []) {
   mkdirSync(dir, { recursive: true });
