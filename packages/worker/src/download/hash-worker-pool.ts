@@ -32,7 +32,6 @@ parentPort.on('message', (m) => {
 });
 `;
 
-const STAGING_BYTES = 1 << 20;
 
 interface Job {
   free: ArrayBuffer[];
@@ -94,6 +93,8 @@ export interface HashWorkerPoolParams {
   buffersPerHash?: number;
   /** All staging buffers of the pool together. Default 16 MiB. */
   stagingBudgetBytes?: number;
+  /** Size of one staging buffer: one message to the worker and one back per buffer. Default 1 MiB. */
+  stagingBufferBytes?: number;
 }
 
 export class HashWorkerPool {
@@ -101,6 +102,7 @@ export class HashWorkerPool {
   private readonly maxWorkers: number;
   private readonly buffersPerHash: number;
   private readonly budget: number;
+  private readonly stagingBytes: number;
   /** Bytes of staging buffers held by live hashes. */
   private staged = 0;
   private nextId = 1;
@@ -109,6 +111,7 @@ export class HashWorkerPool {
     this.maxWorkers = params.maxWorkers ?? Math.max(1, Math.min(4, availableParallelism() - 1));
     this.buffersPerHash = params.buffersPerHash ?? 8;
     this.budget = params.stagingBudgetBytes ?? 16 * 1024 * 1024;
+    this.stagingBytes = params.stagingBufferBytes ?? 1024 * 1024;
   }
 
   /** Bytes of staging buffers held by live hashes (≤ the budget, plus one buffer per hash). */
@@ -138,6 +141,7 @@ export class HashWorkerPool {
   private hashOn(pw: PoolWorker, algorithm: HashAlgorithm, prefix: string | undefined): StreamHash {
     const id = this.nextId++;
     const job: Job = { free: [], allocated: 0 };
+    const STAGING_BYTES = this.stagingBytes;
     const takeBuffer = (): ArrayBuffer | undefined => {
       const buffer = job.free.pop();
       if (buffer) return buffer;
