@@ -8,6 +8,9 @@
 // - Released, task 2 does its own shard, then takes over both others and resumes their partial
 //   files; the frozen task, cancelled at last, wakes without its lease and touches nothing.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { StateError, appendEvent, openStore } from '@hfhpc/core';
 import {
   alive,
   cdnTransfers,
@@ -32,6 +35,20 @@ import {
 const REPO = 'bigcode/e2e-scancel';
 const BIG = ['data/big-a.bin', 'data/big-b.bin'];
 const MiB = 1024 * 1024;
+
+/** A write on the state database goes through within about 2 s (no frozen process holds its lock). */
+function canWrite(dbPath: string): boolean {
+  const store = openStore({ path: dbPath, create: false, busyTimeoutMs: 2000, busyRetryMs: 0 });
+  try {
+    appendEvent(store, { kind: 'test-probe', detail: 'e2e lock probe' });
+    return true;
+  } catch (err) {
+    if (err instanceof StateError) return false;
+    throw err;
+  } finally {
+    store.close();
+  }
+}
 
 async function slurm(args: string[]): Promise<void> {
   const r = await run(args[0], args.slice(1));
@@ -91,9 +108,18 @@ describeSlurm('scancel on real Slurm: a cancelled task and a frozen one lose the
     expect(text.stdout).toMatch(new RegExp(`running #0 .* ${t(0)}@`));
     const frozenPid = Number(running.shards[1].owner!.split(':').pop());
 
-    // Freeze task 1, cancel task 0; new requests go at full speed from now on.
-    await slurm(['scancel', '--full', '--signal=STOP', t(1)]);
-    await until('the frozen worker stopped', async () => (await procState(frozenPid)) === 'T', 10_000, 100);
+    // Freeze task 1, cancel task 0; new requests go at full speed from now on. A process
+    // stopped inside one of its (millisecond) commits would hold the database lock for every
+    // task (the hazard docs/operations.md warns of for suspended jobs): thaw and freeze again
+    // until it is stopped outside one, which is what this test is about.
+    await until('task 1 frozen outside a database transaction', async () => {
+      await slurm(['scancel', '--full', '--signal=STOP', t(1)]);
+      await until('the frozen worker stopped', async () => (await procState(frozenPid)) === 'T', 10_000, 100);
+      if (canWrite(join(ctx.root, '_hfhpc', 'state.sqlite'))) return true;
+      await slurm(['scancel', '--full', '--signal=CONT', t(1)]);
+      await sleep(200);
+      return false;
+    }, 30_000, 0);
     const frozenAt = await partialSize(ctx.root, REPO, blobs[1]);
     await slurm(['scancel', t(0)]);
     for (const c of caps) c.clear();
