@@ -13,8 +13,8 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 const hfhpc = join(repo, 'packages/cli/dist/bin.js');
 const fakehubBin = join(repo, 'packages/fakehub/dist/bin.js');
 const manifest = join(repo, 'datasets/demo.yaml');
-// Given explicitly so the demo does not depend on how the manifest's relative root resolves;
-// git-ignored like everything downloaded under datasets/.
+// The manifest's root (relative to datasets/), given explicitly too so status finds the same
+// database; git-ignored like everything downloaded under datasets/.
 const root = join(repo, 'datasets/demo-root');
 const say = (line) => process.stdout.write(`\n== ${line}\n`);
 
