@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SlurmSettings } from '@hfhpc/core';
-import { renderSbatch } from './sbatch/render.js';
+import { renderSbatch, type SbatchResources } from './sbatch/render.js';
 import { arraysForIndices } from './sbatch/split-arrays.js';
 import { readSbatchTemplate } from './sbatch/template.js';
 import { workCommand } from './sbatch/work-command.js';
@@ -57,6 +57,12 @@ export interface RenderedScript {
 }
 
 /** `<root>/_hfhpc/plans/<id>`: a plan's scripts (and, by default, its logs) live here. */
+/** The resource and mail settings of a plan's `slurm:` block, as both batch scripts take them. */
+export function sbatchResources(slurm: PlanSlurmSettings): SbatchResources {
+  const { jobName, partition, account, qos, time, mem, cpusPerTask, mailUser, mailType, extra } = slurm;
+  return { jobName, partition, account, qos, time, mem, cpusPerTask, mailUser, mailType, extra };
+}
+
 export function planDir(root: string, planId: number): string {
   return path.join(root, '_hfhpc', 'plans', String(planId));
 }
@@ -76,18 +82,9 @@ export async function renderPlanScripts(params: RenderPlanScriptsParams): Promis
       arraySpec: chunk.arraySpec,
       taskOffset: chunk.taskOffset,
       outputDir,
-      jobName: slurm.jobName,
-      partition: slurm.partition,
-      account: slurm.account,
-      qos: slurm.qos,
-      time: slurm.time,
-      mem: slurm.mem,
-      cpusPerTask: slurm.cpusPerTask,
-      mailUser: slurm.mailUser,
-      mailType: slurm.mailType,
+      ...sbatchResources(slurm),
       signalSeconds: slurm.signalSeconds,
       requeueMax: slurm.requeueMax,
-      extra: slurm.extra,
       command: workCommand({
         nodePath: params.nodePath ?? process.execPath,
         hfhpcBin: params.hfhpcBin ?? DEFAULT_HFHPC_BIN,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { getPlan, openStore, StateError, UsageError } from '@hfhpc/core';
-import { DEFAULT_HFHPC_BIN, planDir, type PlanSlurmSettings } from '../render-plan-scripts.js';
+import { DEFAULT_HFHPC_BIN, planDir, sbatchResources, type PlanSlurmSettings } from '../render-plan-scripts.js';
 import { renderVerifySbatch } from '../sbatch/render.js';
 import { readSbatchTemplate } from '../sbatch/template.js';
 import { verifyCommand } from '../sbatch/work-command.js';
@@ -53,16 +53,8 @@ export async function submitVerifyAfter(params: SubmitVerifyAfterParams): Promis
   const script = renderVerifySbatch({
     template: await readSbatchTemplate({ name: 'verify', dir: params.templateDir }),
     outputDir,
+    ...sbatchResources(slurm),
     jobName: `${slurm.jobName ?? 'hfhpc'}-verify`,
-    partition: slurm.partition,
-    account: slurm.account,
-    qos: slurm.qos,
-    time: slurm.time,
-    mem: slurm.mem,
-    cpusPerTask: slurm.cpusPerTask,
-    mailUser: slurm.mailUser,
-    mailType: slurm.mailType,
-    extra: slurm.extra,
     command: verifyCommand({
       nodePath: params.nodePath ?? process.execPath,
       hfhpcBin: params.hfhpcBin ?? DEFAULT_HFHPC_BIN,
