@@ -1,8 +1,10 @@
-// Worker threads that hash blobs for the download engine. Bytes are copied into 1 MiB staging
-// buffers that travel to the worker and back (transferred, not copied again). A blob may have
-// up to `buffersPerHash` in flight while the pool's `stagingBudgetBytes` lasts (always at
-// least one): that bounds memory however many downloads run, and pushes back on the network
-// stream when hashing falls behind.
+// Worker threads that hash blobs for the download engine. Chunks the caller hands over (the
+// network chunks, once written) move to the worker without a copy: each owns its ArrayBuffer,
+// which is transferred in one message per update and dropped there once hashed. Bytes the
+// caller keeps (a reused read buffer) are copied into 1 MiB staging buffers that travel to the
+// worker and back. A blob may have up to `buffersPerHash` × 1 MiB in flight while the pool's
+// `stagingBudgetBytes` lasts (always at least one update): that bounds memory however many
+// downloads run, and pushes back on the network stream when hashing falls behind.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InternalError } from '@hfhpc/core';
@@ -22,6 +24,12 @@ parentPort.on('message', (m) => {
     const h = hashes.get(m.id);
     if (h) h.update(new Uint8Array(m.buffer, 0, m.length));
     parentPort.postMessage({ op: 'ack', id: m.id, buffer: m.buffer }, [m.buffer]);
+  } else if (m.op === 'take') {
+    const h = hashes.get(m.id);
+    if (h) for (const b of m.buffers) h.update(new Uint8Array(b));
+    // Back to the main thread, where young garbage is swept at every scavenge: this thread
+    // allocates too little to collect them soon, and would hold megabytes of dead chunks.
+    parentPort.postMessage({ op: 'ack', id: m.id, bytes: m.bytes, buffers: m.buffers }, m.buffers);
   } else if (m.op === 'digest') {
     const h = hashes.get(m.id);
     hashes.delete(m.id);
@@ -35,6 +43,8 @@ parentPort.on('message', (m) => {
 
 interface Job {
   free: ArrayBuffer[];
+  /** Handed-over bytes sent and not yet acknowledged. */
+  lent: number;
   /** Staging buffers created so far (created on demand, up to the pool's limit). */
   allocated: number;
   waiting?: () => void;
@@ -46,15 +56,17 @@ class PoolWorker {
   readonly jobs = new Map<number, Job>();
   failure?: Error;
 
-  constructor() {
+  /** `onLent` keeps the pool's count of handed-over bytes in flight. */
+  constructor(onLent: (job: Job, delta: number) => void) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true });
     // Idle workers must not keep a finished process alive; busy ones must (a digest pending).
     this.worker.unref();
-    this.worker.on('message', (m: { op: string; id: number; buffer?: ArrayBuffer; hex?: string | null }) => {
+    this.worker.on('message', (m: { op: string; id: number; buffer?: ArrayBuffer; bytes?: number; hex?: string | null }) => {
       const job = this.jobs.get(m.id);
       if (!job) return;
-      if (m.op === 'ack' && m.buffer) {
-        job.free.push(m.buffer);
+      if (m.op === 'ack') {
+        if (m.buffer) job.free.push(m.buffer);
+        if (m.bytes) onLent(job, -m.bytes);
         const wake = job.waiting;
         job.waiting = undefined;
         wake?.();
@@ -91,7 +103,7 @@ export interface HashWorkerPoolParams {
   maxWorkers?: number;
   /** Staging buffers of 1 MiB in flight per hash at most. Default 8 (deep enough to ride out scheduling hiccups). */
   buffersPerHash?: number;
-  /** All staging buffers of the pool together. Default 16 MiB. */
+  /** All staging buffers and handed-over bytes in flight of the pool together. Default 16 MiB. */
   stagingBudgetBytes?: number;
   /** Size of one staging buffer: one message to the worker and one back per buffer. Default 1 MiB. */
   stagingBufferBytes?: number;
@@ -105,6 +117,8 @@ export class HashWorkerPool {
   private readonly stagingBytes: number;
   /** Bytes of staging buffers held by live hashes. */
   private staged = 0;
+  /** Handed-over bytes on their way to (or in) a worker. */
+  private lent = 0;
   private nextId = 1;
 
   constructor(params: HashWorkerPoolParams = {}) {
@@ -119,13 +133,21 @@ export class HashWorkerPool {
     return this.staged;
   }
 
+  /** Handed-over bytes sent to a worker and not yet hashed. */
+  get lentBytes(): number {
+    return this.lent;
+  }
+
   /** A hash on the least busy worker (a new one while under `maxWorkers` and all are busy). */
   start(algorithm: HashAlgorithm, prefix?: string): StreamHash {
     const live = this.workers.filter((w) => !w.failure);
     this.workers.splice(0, this.workers.length, ...live);
     let pw = live.find((w) => w.jobs.size === 0);
     if (!pw && live.length < this.maxWorkers) {
-      pw = new PoolWorker();
+      pw = new PoolWorker((job, delta) => {
+        job.lent += delta;
+        this.lent += delta;
+      });
       this.workers.push(pw);
     }
     pw ??= live.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
@@ -140,7 +162,7 @@ export class HashWorkerPool {
 
   private hashOn(pw: PoolWorker, algorithm: HashAlgorithm, prefix: string | undefined): StreamHash {
     const id = this.nextId++;
-    const job: Job = { free: [], allocated: 0 };
+    const job: Job = { free: [], lent: 0, allocated: 0 };
     const STAGING_BYTES = this.stagingBytes;
     const takeBuffer = (): ArrayBuffer | undefined => {
       const buffer = job.free.pop();
@@ -157,7 +179,13 @@ export class HashWorkerPool {
       released = true;
       this.staged -= job.allocated * STAGING_BYTES;
       job.free = [];
+      // Bytes still in flight are the worker's now; stop counting them against the budget.
+      this.lent -= job.lent;
+      job.lent = 0;
     };
+    // Handed-over bytes may pile up to what this hash's staging buffers would hold, while the
+    // pool's budget lasts; one update always goes through so every hash progresses.
+    const lentRoom = () => job.lent === 0 || (job.lent < this.buffersPerHash * STAGING_BYTES && this.staged + this.lent <= this.budget);
     pw.add(id, job);
     pw.worker.postMessage({ op: 'start', id, algorithm, prefix });
     let staging: Uint8Array | undefined;
@@ -185,9 +213,40 @@ export class HashWorkerPool {
       }
     };
 
+    const handOver = (chunks: readonly Buffer[]): void | Promise<void> => {
+      flush(); // bytes copied earlier go first: the worker hashes in message order
+      const buffers: ArrayBuffer[] = [];
+      let bytes = 0;
+      for (const c of chunks) {
+        if (c.length === 0) continue;
+        const whole = c.byteOffset === 0 && c.byteLength === c.buffer.byteLength && c.buffer instanceof ArrayBuffer;
+        // A chunk that shares its ArrayBuffer (a slice of a pool) is copied, not taken.
+        buffers.push(whole ? (c.buffer as ArrayBuffer) : (c.buffer.slice(c.byteOffset, c.byteOffset + c.byteLength) as ArrayBuffer));
+        bytes += c.length;
+      }
+      if (bytes === 0) return;
+      try {
+        pw.worker.postMessage({ op: 'take', id, buffers, bytes }, buffers);
+      } catch {
+        // An ArrayBuffer Node will not move (marked untransferable): send copies instead.
+        pw.worker.postMessage({ op: 'take', id, buffers: buffers.map((b) => b.slice(0)), bytes });
+      }
+      job.lent += bytes;
+      this.lent += bytes;
+      if (lentRoom()) return;
+      return (async () => {
+        while (!lentRoom() && !pw.failure) await new Promise<void>((resolve) => (job.waiting = resolve));
+        if (pw.failure) throw broken();
+      })();
+    };
+
     return {
-      update(chunks) {
+      update(chunks, options) {
         if (done) throw new InternalError('update after digest or dispose');
+        if (options?.handOver) {
+          if (pw.failure) throw broken();
+          return handOver(chunks);
+        }
         // Fast path (no await) while staging space lasts; the slow path waits for an ack.
         let i = 0;
         let offset = 0;

@@ -1,5 +1,5 @@
-// A Writable that hashes each batch and writes it at an explicit offset of an open file, so the
-// hash state always matches the bytes on disk: a batch is hashed when its write is issued, and
+// A Writable that writes each batch at an explicit offset of an open file and then hashes it, so
+// the hash state always matches the bytes on disk: a batch is hashed once its write landed, and
 // destroy waits for the write in flight. Small network chunks are gathered into batches of
 // `batchBytes` (one writev each, not one per 64 KiB chunk); what is gathered is written after
 // `idleFlushMs` without a full batch, and on `end()`. Nothing is read back; memory is bounded
@@ -25,7 +25,7 @@ export interface HashingFileSinkParams {
 }
 
 export class HashingFileSink extends Writable {
-  /** Offset after the last byte written and hashed. */
+  /** Offset after the last byte written and handed to the hash. */
   position: number;
   /** Bytes accepted from the source (written, in flight or gathered): what stall detection watches. */
   received: number;
@@ -120,7 +120,7 @@ export class HashingFileSink extends Writable {
   }
 
   /**
-   * Hash and write what is gathered, after the previous write (hash order = file order).
+   * Write and then hash what is gathered, after the previous batch (hash order = file order).
    * With a callback (a Writable write or end) it reports there; an idle flush keeps its
    * error for the next one.
    */
@@ -133,9 +133,12 @@ export class HashingFileSink extends Writable {
     this.gatheredBytes = 0;
     const at = this.issued;
     this.issued += total;
+    // Written first, then handed to the hash (a threaded hash takes the chunks without a
+    // copy): the hash covers exactly the bytes on disk, and hashing this batch overlaps the
+    // write of the next one.
     this.inFlight = this.inFlight
-      .then(() => this.hash.update(buffers))
       .then(() => writeAll(this.handle, buffers, at))
+      .then(() => this.hash.update(buffers, { handOver: true }))
       .then(
         () => {
           this.position = at + total;

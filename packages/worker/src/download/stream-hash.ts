@@ -10,11 +10,20 @@ export interface StreamHash {
    * Feed bytes, in order. The bytes may be reused by the caller as soon as this returns (or
    * its promise resolves): a threaded hash copies them. A promise means "wait, I am full".
    */
-  update(chunks: readonly Buffer[]): void | Promise<void>;
+  update(chunks: readonly Buffer[], options?: UpdateOptions): void | Promise<void>;
   /** Hex digest of everything fed; the hash is finished afterwards. */
   digest(): Promise<string>;
   /** Forget the state without a digest (restart, failure). Idempotent. */
   dispose(): void;
+}
+
+export interface UpdateOptions {
+  /**
+   * The caller gives the chunks' memory away (it will not read or reuse them): a threaded hash
+   * then moves each chunk that owns its whole ArrayBuffer to the worker instead of copying it.
+   * The chunks are unusable (detached) afterwards. Default false.
+   */
+  handOver?: boolean;
 }
 
 /** A hash computed on the calling thread. */

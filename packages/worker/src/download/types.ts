@@ -88,7 +88,7 @@ export interface DownloadBlobParams {
   timeouts?: Partial<DownloadTimeouts>;
   /**
    * Where the hash runs: `worker` (a worker thread, beside the network loop), `local` (this
-   * thread), or `auto` (default): a worker for blobs of 16 MiB and more when there are 2+ cores.
+   * thread), or `auto` (default): a worker for blobs of 1 MiB and more when there are 2+ cores.
    */
   hashThread?: 'auto' | 'worker' | 'local';
   /** Default: one pool per process (`defaultHashPool`). */

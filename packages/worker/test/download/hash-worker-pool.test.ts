@@ -40,6 +40,33 @@ describe('HashWorkerPool', () => {
     expect(await h.digest()).toBe(want);
   });
 
+  it('takes handed-over chunks without a copy (their memory moves), copies shared ones, and keeps order with copied bytes', async () => {
+    const data = content(3 * 1024 * 1024 + 77, 5);
+    const owned = () => Buffer.from(data.subarray(0, 1024 * 1024)); // owns its whole ArrayBuffer
+    const first = owned();
+    const pooled = Buffer.from(data.subarray(1024 * 1024, 1024 * 1024 + 100)).subarray(0, 100);
+    const shared = Buffer.concat([data.subarray(1024 * 1024 + 100, 2 * 1024 * 1024), Buffer.alloc(10)]).subarray(0, 1024 * 1024 - 100);
+    const h = pool.start('sha256');
+    await h.update([first], { handOver: true });
+    expect(first.length).toBe(0); // detached: moved to the worker
+    await h.update([pooled]); // copied (staging), must come after `first`
+    const p = h.update([shared, Buffer.from(data.subarray(2 * 1024 * 1024))], { handOver: true });
+    expect(shared.length).toBe(1024 * 1024 - 100); // shares its buffer: copied, left intact
+    if (p) await p;
+    expect(await h.digest()).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(pool.lentBytes).toBe(0);
+  });
+
+  it('pushes back when handed-over bytes pile up beyond the per-hash limit', async () => {
+    const h = pool.start('sha256'); // buffersPerHash 2: at most ~2 MiB in flight
+    const data = content(4 * 1024 * 1024, 6);
+    const fed = h.update([Buffer.from(data.subarray(0, 3 * 1024 * 1024))], { handOver: true });
+    expect(fed).toBeInstanceOf(Promise);
+    await fed;
+    await h.update([Buffer.from(data.subarray(3 * 1024 * 1024))], { handOver: true });
+    expect(await h.digest()).toBe(createHash('sha256').update(data).digest('hex'));
+  });
+
   it('forgets disposed hashes and refuses use after digest', async () => {
     const h = pool.start('sha256');
     await h.update([Buffer.from('abc')]);
