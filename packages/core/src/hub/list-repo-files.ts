@@ -1,7 +1,6 @@
 // Every file of a dataset at a pinned commit: the recursive tree listing, all pages, without
 // `expand` (protocol §1.2: sizes and LFS sha256 come without it, expanded pages cost the Hub far
 // more). Entries are untrusted: each is checked for shape and path safety before it is yielded.
-import { listFiles } from '@huggingface/hub';
 import { HubError } from '../errors.js';
 import { assertSafeRepoPath } from '../path-safety.js';
 import { createHubFetch, type HubClientOptions } from './hub-fetch.js';
@@ -34,6 +33,8 @@ export async function* listRepoFiles(params: ListRepoFilesParams): AsyncGenerato
       hint: 'this is a bug: resolve the revision first',
     });
   }
+  // Loaded on first use: a worker process never lists, and the library costs start-up time and RSS.
+  const { listFiles } = await import('@huggingface/hub');
   const hubFetch = createHubFetch(params, { repo, revision: commit, prefetchNext: true });
   const entries = listFiles({
     repo: { type: 'dataset', name: repo },

@@ -2,7 +2,6 @@
 // (`/api/datasets/{repo}/revision/{rev}`, protocol §1.1), and whether the repo is gated or
 // private. Everything later (tree pages, resolves) uses the commit, so a branch that moves
 // during the run changes nothing.
-import { datasetInfo } from '@huggingface/hub';
 import { HubError } from '../errors.js';
 import { createHubFetch, type HubClientOptions } from './hub-fetch.js';
 
@@ -29,6 +28,8 @@ const COMMIT_RE = /^[0-9a-f]{40}$/;
 
 export async function resolveRevision(params: ResolveRevisionParams): Promise<ResolvedRevision> {
   const { repo, revision = 'main', hubUrl } = params;
+  // Loaded on first use (see listRepoFiles).
+  const { datasetInfo } = await import('@huggingface/hub');
   const info = await datasetInfo({
     name: repo,
     revision,
