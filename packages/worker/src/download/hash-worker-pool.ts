@@ -103,7 +103,7 @@ export interface HashWorkerPoolParams {
   maxWorkers?: number;
   /** Staging buffers of 1 MiB in flight per hash at most. Default 8 (deep enough to ride out scheduling hiccups). */
   buffersPerHash?: number;
-  /** All staging buffers and handed-over bytes in flight of the pool together. Default 16 MiB. */
+  /** All staging buffers and handed-over bytes in flight of the pool together. Default 8 MiB. */
   stagingBudgetBytes?: number;
   /** Size of one staging buffer: one message to the worker and one back per buffer. Default 1 MiB. */
   stagingBufferBytes?: number;
@@ -124,7 +124,7 @@ export class HashWorkerPool {
   constructor(params: HashWorkerPoolParams = {}) {
     this.maxWorkers = params.maxWorkers ?? Math.max(1, Math.min(4, availableParallelism() - 1));
     this.buffersPerHash = params.buffersPerHash ?? 8;
-    this.budget = params.stagingBudgetBytes ?? 16 * 1024 * 1024;
+    this.budget = params.stagingBudgetBytes ?? 8 * 1024 * 1024;
     this.stagingBytes = params.stagingBufferBytes ?? 1024 * 1024;
   }
 

@@ -16,7 +16,7 @@ export interface HashingFileSinkParams {
   hash: StreamHash;
   /** Refuse to grow the file beyond this many bytes (the expected size). */
   limit: number;
-  /** Bytes buffered before backpressure. Default 1 MiB. */
+  /** Bytes buffered before backpressure. Default 512 KiB. */
   highWaterMark?: number;
   /** Gather at least this many bytes per write. Default 512 KiB. */
   batchBytes?: number;
@@ -48,7 +48,7 @@ export class HashingFileSink extends Writable {
   private laterError?: Error;
 
   constructor(params: HashingFileSinkParams) {
-    super({ highWaterMark: params.highWaterMark ?? 1 << 20, decodeStrings: true });
+    super({ highWaterMark: params.highWaterMark ?? 512 * 1024, decodeStrings: true });
     this.handle = params.handle;
     this.position = params.position;
     this.received = params.position;
