@@ -132,6 +132,8 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     }
     const root = params.root ?? plan.root;
     const hubUrl = assertHubUrl(params.hubUrl ?? plan.hubUrl);
+    // `plan --force`: blobs already in place are hashed again rather than trusted.
+    const recheckBlobs = plan.options.force === true;
     await assertWritableRoot(root);
     const log = (params.logger ?? createLogger()).child({ planId: plan.id, taskId, host });
     const token = params.token === null ? undefined : (params.token ?? (await findToken({ env })).token);
@@ -157,7 +159,7 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
       const n = (claimsPerShard.get(claim.shardId) ?? 0) + 1;
       claimsPerShard.set(claim.shardId, n);
       log.info(`claimed shard ${claim.index} (fence ${claim.fence})`);
-      const outcome = await workOnShard({ store, claim, ttlMs, root, hubUrl, token, concurrency, gate, meter, log, signals, download: params.download ?? downloadBlob, progressFlushMs: params.progressFlushMs ?? 5000, metaDone, now });
+      const outcome = await workOnShard({ store, claim, ttlMs, root, hubUrl, token, concurrency, gate, meter, log, signals, download: params.download ?? downloadBlob, progressFlushMs: params.progressFlushMs ?? 5000, metaDone, now, recheckBlobs });
       result.shards.push({ index: claim.index, state: outcome.state });
       result.filesDone += outcome.filesDone;
       result.failures.push(...outcome.failures);
@@ -200,6 +202,7 @@ interface WorkOnShardParams {
   progressFlushMs: number;
   metaDone: Set<number>;
   now: () => number;
+  recheckBlobs: boolean;
 }
 
 async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome['state']; filesDone: number; failures: ShardFailure[] }> {
@@ -246,6 +249,7 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
     const res = await runShard({
       store, claim: current, files, root: p.root, hubUrl: p.hubUrl, token: p.token, concurrency: p.concurrency,
       download: p.download, gate: p.gate, meter: p.meter, progress, done: doneFiles, signal: abort.signal, log,
+      recheckBlobs: p.recheckBlobs,
     });
     hb.stop();
     doneFiles.flush();

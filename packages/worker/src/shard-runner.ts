@@ -8,6 +8,7 @@ import {
   UnsafePathError,
   cacheLayout,
   repoPathProblem,
+  fileStatesByBlob,
   markFileFailed,
   type CacheLayout,
   type Claim,
@@ -17,6 +18,7 @@ import {
 } from '@hfhpc/core';
 import type { DownloadFn } from './download-fn.js';
 import { toDiskError } from './disk-error.js';
+import { existingBlobProblem, keepExistingBlob } from './existing-blob.js';
 import type { DoneRecorder } from './done-recorder.js';
 import type { BlobExpectation } from './hash-file.js';
 import { placeSnapshotLink } from './place-file.js';
@@ -52,6 +54,8 @@ export interface RunShardParams {
   /** Aborted on a stop signal (reason InterruptedError) or a lost lease (LeaseLostError). */
   signal: AbortSignal;
   log: Logger;
+  /** Re-hash blobs already at their final path even when recorded done (`plan --force`). */
+  recheckBlobs?: boolean;
 }
 
 export interface ShardFailure {
@@ -156,19 +160,29 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
     if (signal.aborted) throw signal.reason;
   };
 
-  const fetchPrimary = async (g: BlobGroup, layout: CacheLayout, primary: ShardFile): Promise<string> => {
+  // A blob already on disk is used without reading it only when hfhpc verified it before
+  // (recorded done in some plan) and `plan --force` did not ask for every blob to be rechecked.
+  const trustedOnDisk = (g: BlobGroup): boolean => !params.recheckBlobs && (fileStatesByBlob(store, [g.blob]).get(g.blob)?.done ?? false);
+
+  /** A usable blob already at `path`; a wrong one (size, or hash where checked) is removed. */
+  const usableAt = async (path: string, g: BlobGroup, trusted: boolean): Promise<boolean> => {
+    const have = await sizeOf(path);
+    if (have === undefined) return false;
+    if (have === g.size) return keepExistingBlob({ path, expected: g.expected, trusted, signal, log });
+    // hfhpc renames only verified blobs into place; a wrong size means someone else wrote it.
+    log.warn(`removing ${path}: ${have} bytes, the plan says ${g.size}`);
+    await rm(path, { force: true });
+    return false;
+  };
+
+  const fetchPrimary = async (g: BlobGroup, layout: CacheLayout, primary: ShardFile, trusted: boolean): Promise<string> => {
     const finalPath = layout.blobPath(g.blob);
-    const have = await sizeOf(finalPath);
-    if (have === g.size) return finalPath;
-    if (have !== undefined) {
-      // Only verified blobs are ever renamed into place; a wrong size means someone else
-      // wrote it. Take it out of the way rather than serve it.
-      log.warn(`removing ${finalPath}: ${have} bytes, the plan says ${g.size}`);
-      await rm(finalPath, { force: true });
-    }
+    if (await usableAt(finalPath, g, trusted)) return finalPath;
     await mkdir(layout.blobsDir, { recursive: true });
     const elsewhere = await findBlobElsewhere({ root, blob: g.blob, size: g.size, exceptRepoDir: layout.repoDir, repoDirs });
-    if (elsewhere) {
+    const elsewhereProblem = elsewhere && (await existingBlobProblem({ path: elsewhere, expected: g.expected, trusted, signal }));
+    if (elsewhereProblem) log.warn(`not reusing ${elsewhere}: ${elsewhereProblem} (hfhpc verify on its dataset puts it right)`);
+    if (elsewhere && !elsewhereProblem) {
       const how = await reuseBlob({ source: elsewhere, target: finalPath, expected: g.expected, signal });
       log.debug(`${how} ${finalPath} from ${elsewhere}`);
       meter.addBytes(g.size, 0);
@@ -218,9 +232,10 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
     }
     if (live.length === 0) return;
     const primary = live[0];
+    const trusted = trustedOnDisk(g);
     let source: string;
     try {
-      source = await fetchPrimary(g, layoutFor(primary.repo), primary);
+      source = await fetchPrimary(g, layoutFor(primary.repo), primary, trusted);
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       const disk = toDiskError(err, { path: layoutFor(primary.repo).incompletePath(g.blob), bytesNeeded: g.size });
@@ -235,7 +250,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       const layout = layoutFor(f.repo);
       try {
         const blobPath = layout.blobPath(g.blob);
-        if (blobPath !== source && (await sizeOf(blobPath)) !== g.size) {
+        if (blobPath !== source && !(await usableAt(blobPath, g, trusted))) {
           await mkdir(layout.blobsDir, { recursive: true });
           await reuseBlob({ source, target: blobPath, expected: g.expected, signal });
         }

@@ -74,6 +74,24 @@ describe('hfhpc run --local', () => {
     expect(contentRequests(hub).size).toBe(0);
   });
 
+  it('--force: every blob on disk is hashed again; only the corrupt one (right size, wrong bytes) is fetched again', async () => {
+    ws = workspace();
+    const m = manifest(ws, 'bigcode/slow');
+    const args = ['run', '--manifest', m, '--local', '-j', '1', '--hub-url', hub.hubUrl];
+    expect((await runCli(args).done).code).toBe(0);
+    const [a, b] = planned('bigcode/slow');
+    const blobA = join(ws.root, 'datasets--bigcode--slow', 'blobs', a.blob);
+    writeFileSync(blobA, Buffer.alloc(a.size, 0x5a)); // bit rot of the same length
+    hub.resetRequests();
+    const plain = await runCli(args).done;
+    expect(plain.code).toBe(0);
+    expect(contentRequests(hub).size).toBe(0); // recorded done: trusted, not read, not fetched
+    const forced = await runCli([...args, '--force']).done;
+    expect({ code: forced.code, stderr: forced.code === 0 ? '' : forced.stderr }).toEqual({ code: 0, stderr: '' });
+    expect([...contentRequests(hub).keys()].map((k) => k.split('/').pop())).toEqual([a.path.split('/').pop()]);
+    expect(await checkCache({ root: ws.root, hub, complete: [a, b] })).toEqual([]);
+  });
+
   it('a hostile path in the Hub listing: the plan is refused with exit 2 and nothing is downloaded', async () => {
     ws = workspace();
     hub.faults.hostileTreeEntry({ repo: 'bigcode/hostile', path: '../../etc/passwd' });

@@ -33,14 +33,14 @@ function claimOwn(f: PlanFixture, owner = 'test@host:1', ttlMs = 60_000): Claim 
   return c;
 }
 
-async function run(f: PlanFixture, claim: Claim, download: DownloadFn, concurrency = 3) {
+async function run(f: PlanFixture, claim: Claim, download: DownloadFn, concurrency = 3, recheckBlobs = false) {
   const signal = new AbortController().signal;
   const updates: [number, number][] = [];
   const done = new DoneRecorder({ store: f.store, claim: () => claim, maxBatch: 2 });
   const res = await runShard({
     store: f.store, claim, files: shardFiles(f.store, claim.shardId), root: f.root, hubUrl: 'http://127.0.0.1:9', concurrency,
     download, gate: noGate, meter: new ProgressMeter(), progress: { update: (id, b) => void updates.push([id, b]), forget: () => undefined },
-    done, signal, log,
+    done, signal, log, recheckBlobs,
   });
   done.flush();
   return { res, updates };
@@ -95,6 +95,52 @@ describe('runShard', () => {
     const dl = fakeDownload(files);
     await run(fx, claimOwn(fx), dl);
     expect(dl.calls.map((c) => c.path).sort()).toEqual(['lost.bin', 'new.bin']);
+  });
+
+  it('hashes a blob at its final path that hfhpc never recorded done (another tool\'s cache): a good one is kept, a corrupt one of the right size fetched again', async () => {
+    const files: FixtureFile[] = [
+      { repo: 'bigcode/a', path: 'good.bin', content: bytes(64), lfs: true },
+      { repo: 'bigcode/a', path: 'bad.bin', content: bytes(96), lfs: true },
+    ];
+    fx = planFixture(files);
+    const layout = cacheLayout(fx.root, 'bigcode/a');
+    await mkdir(layout.blobsDir, { recursive: true });
+    await writeFile(layout.blobPath(blobOf(files[0])), files[0].content);
+    await writeFile(layout.blobPath(blobOf(files[1])), Buffer.alloc(96, 0x55));
+    const dl = fakeDownload(files);
+    const { res } = await run(fx, claimOwn(fx), dl);
+    expect(dl.calls.map((c) => c.path)).toEqual(['bad.bin']);
+    expect(res.filesDone).toBe(2);
+    expect(await readFile(layout.blobPath(blobOf(files[1])))).toEqual(files[1].content);
+  });
+
+  it('trusts a blob hfhpc recorded done before; plan --force (recheckBlobs) hashes it again and re-fetches it when corrupt', async () => {
+    const content = bytes(128);
+    const files: FixtureFile[] = [
+      { repo: 'bigcode/a', path: 'one.bin', content, lfs: true, state: 'done' },
+      { repo: 'bigcode/b', path: 'two.bin', content, lfs: true },
+    ];
+    const corruptCopy = async (f: PlanFixture): Promise<string> => {
+      const layout = cacheLayout(f.root, 'bigcode/b');
+      await mkdir(layout.blobsDir, { recursive: true });
+      await writeFile(layout.blobPath(blobOf(files[1])), Buffer.alloc(128, 0x33));
+      return layout.blobPath(blobOf(files[1]));
+    };
+    fx = planFixture(files);
+    await corruptCopy(fx);
+    const trusting = fakeDownload(files);
+    await run(fx, claimOwn(fx), trusting);
+    expect(trusting.calls).toHaveLength(0); // recorded done: not read, not fetched
+    fx.cleanup();
+
+    fx = planFixture(files);
+    const blob = await corruptCopy(fx);
+    const rechecking = fakeDownload(files);
+    await run(fx, claimOwn(fx), rechecking, 3, true);
+    // The corrupt copy is neither reused for one.bin nor kept for two.bin: one download serves both.
+    expect(rechecking.calls.map((c) => c.path)).toEqual(['one.bin']);
+    expect(await readFile(blob)).toEqual(content);
+    expect(await readFile(cacheLayout(fx.root, 'bigcode/a').blobPath(blobOf(files[0])))).toEqual(content);
   });
 
   it('reuses a verified blob from another repo folder already in the cache instead of downloading it', async () => {

@@ -59,7 +59,7 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; write nothing' })
       .option('submit', { type: 'boolean', default: false, describe: 'run sbatch --parsable on the scripts and record the job ids' })
       .option('json', { type: 'boolean', default: false, describe: 'print {plan_id, datasets, files, bytes, shards, scripts, job_ids} on stdout' })
-      .option('force', { type: 'boolean', default: false, describe: 'every file back to pending (full re-download); plan even when free space is short' })
+      .option('force', { type: 'boolean', default: false, describe: 'every file back to pending: blobs on disk are hashed again and fetched again unless they match (nothing is trusted); plan even when free space is short' })
       .option('resubmit-failed', { type: 'boolean', default: false, describe: 'send the current plan\'s failed shards back to pending and submit an array of just those' })
       .option('verify-after', { type: 'boolean', default: false, describe: 'with --submit: also submit verify.sbatch to run after the array succeeded (--dependency=afterok)' }) as never,
   handler: async (argv) => {

@@ -28,7 +28,7 @@ export const command: CommandModule<GlobalArgs, RunArgs> = {
       .option('concurrency', { type: 'number', describe: 'files each worker downloads at once [default: the CPUs available]' })
       .option('lease-ttl', { type: 'number', describe: 'lease lifetime in seconds [default 120]' })
       .option('progress-interval', { type: 'number', describe: 'seconds between Progress: lines [default 30]' })
-      .option('force', { type: 'boolean', default: false, describe: 'download every file again' }) as never,
+      .option('force', { type: 'boolean', default: false, describe: 'every file back to pending: blobs on disk are hashed again and fetched again unless they match' }) as never,
   handler: async (argv) => {
     if (!argv.local) {
       throw new UsageError('hfhpc run needs --local: it runs the job on this machine', { hint: 'on a Slurm cluster use hfhpc plan --manifest F --submit' });
