@@ -162,25 +162,31 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
 
   // A blob already on disk is used without reading it only when hfhpc verified it before
   // (recorded done in some plan) and `plan --force` did not ask for every blob to be rechecked.
-  const trustedOnDisk = (g: BlobGroup): boolean => !params.recheckBlobs && (fileStatesByBlob(store, [g.blob]).get(g.blob)?.done ?? false);
+  // Asked only when a blob is found on disk (a fresh download never queries it).
+  const trustCache = new Map<string, boolean>();
+  const trustedOnDisk = (g: BlobGroup): boolean => {
+    let t = trustCache.get(g.blob);
+    if (t === undefined) trustCache.set(g.blob, (t = !params.recheckBlobs && (fileStatesByBlob(store, [g.blob]).get(g.blob)?.done ?? false)));
+    return t;
+  };
 
   /** A usable blob already at `path`; a wrong one (size, or hash where checked) is removed. */
-  const usableAt = async (path: string, g: BlobGroup, trusted: boolean): Promise<boolean> => {
+  const usableAt = async (path: string, g: BlobGroup): Promise<boolean> => {
     const have = await sizeOf(path);
     if (have === undefined) return false;
-    if (have === g.size) return keepExistingBlob({ path, expected: g.expected, trusted, signal, log });
+    if (have === g.size) return keepExistingBlob({ path, expected: g.expected, trusted: trustedOnDisk(g), signal, log });
     // hfhpc renames only verified blobs into place; a wrong size means someone else wrote it.
     log.warn(`removing ${path}: ${have} bytes, the plan says ${g.size}`);
     await rm(path, { force: true });
     return false;
   };
 
-  const fetchPrimary = async (g: BlobGroup, layout: CacheLayout, primary: ShardFile, trusted: boolean): Promise<string> => {
+  const fetchPrimary = async (g: BlobGroup, layout: CacheLayout, primary: ShardFile): Promise<string> => {
     const finalPath = layout.blobPath(g.blob);
-    if (await usableAt(finalPath, g, trusted)) return finalPath;
+    if (await usableAt(finalPath, g)) return finalPath;
     await mkdir(layout.blobsDir, { recursive: true });
     const elsewhere = await findBlobElsewhere({ root, blob: g.blob, size: g.size, exceptRepoDir: layout.repoDir, repoDirs });
-    const elsewhereProblem = elsewhere && (await existingBlobProblem({ path: elsewhere, expected: g.expected, trusted, signal }));
+    const elsewhereProblem = elsewhere && (await existingBlobProblem({ path: elsewhere, expected: g.expected, trusted: trustedOnDisk(g), signal }));
     if (elsewhereProblem) log.warn(`not reusing ${elsewhere}: ${elsewhereProblem} (hfhpc verify on its dataset puts it right)`);
     if (elsewhere && !elsewhereProblem) {
       const how = await reuseBlob({ source: elsewhere, target: finalPath, expected: g.expected, signal });
@@ -232,10 +238,9 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
     }
     if (live.length === 0) return;
     const primary = live[0];
-    const trusted = trustedOnDisk(g);
     let source: string;
     try {
-      source = await fetchPrimary(g, layoutFor(primary.repo), primary, trusted);
+      source = await fetchPrimary(g, layoutFor(primary.repo), primary);
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       const disk = toDiskError(err, { path: layoutFor(primary.repo).incompletePath(g.blob), bytesNeeded: g.size });
@@ -250,7 +255,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       const layout = layoutFor(f.repo);
       try {
         const blobPath = layout.blobPath(g.blob);
-        if (blobPath !== source && !(await usableAt(blobPath, g, trusted))) {
+        if (blobPath !== source && !(await usableAt(blobPath, g))) {
           await mkdir(layout.blobsDir, { recursive: true });
           await reuseBlob({ source, target: blobPath, expected: g.expected, signal });
         }
