@@ -78,3 +78,14 @@ export function resolveRuntimeConfig(params: ResolveRuntimeConfigParams = {}): R
   const hubUrlGiven = pick(argv.hubUrl, env.HF_ENDPOINT) !== undefined;
   return { root, dbPath, hubUrl, logFormat, logLevel, quiet, rootGiven, hubUrlGiven };
 }
+
+/**
+ * Root and hub URL for a command working on a stored plan: what was given (option or
+ * environment) wins, then the plan's own, then the defaults `cfg` already holds.
+ */
+export function withPlanDefaults(cfg: RuntimeConfig, plan?: { root: string; hubUrl: string }): { root: string; hubUrl: string } {
+  return {
+    root: cfg.rootGiven ? cfg.root : (plan?.root ?? cfg.root),
+    hubUrl: cfg.hubUrlGiven ? cfg.hubUrl : (plan?.hubUrl ?? cfg.hubUrl),
+  };
+}

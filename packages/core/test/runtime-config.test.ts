@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { UsageError } from '../src/errors.js';
-import { resolveRuntimeConfig } from '../src/runtime-config.js';
+import { resolveRuntimeConfig, withPlanDefaults } from '../src/runtime-config.js';
 
 const cwd = '/home/u/project';
 
@@ -24,6 +24,14 @@ describe('resolveRuntimeConfig', () => {
     expect(resolveRuntimeConfig({ env: { HFHPC_ROOT: '/r', HF_ENDPOINT: 'http://127.0.0.1:9' }, cwd })).toMatchObject({ rootGiven: true, hubUrlGiven: true });
     expect(resolveRuntimeConfig({ argv: { root: 'x', hubUrl: 'https://hub.example' }, env: {}, cwd })).toMatchObject({ rootGiven: true, hubUrlGiven: true });
     expect(resolveRuntimeConfig({ env: { HFHPC_ROOT: '  ' }, cwd }).rootGiven).toBe(false);
+  });
+
+  it('withPlanDefaults: given root/hub URL > the stored plan\'s > defaults', () => {
+    const plan = { root: '/scratch/plan-root', hubUrl: 'https://plan.example' };
+    expect(withPlanDefaults(resolveRuntimeConfig({ env: {}, cwd }), plan)).toEqual(plan);
+    expect(withPlanDefaults(resolveRuntimeConfig({ env: {}, cwd }))).toEqual({ root: '/home/u/project/datasets', hubUrl: 'https://huggingface.co' });
+    const given = resolveRuntimeConfig({ argv: { root: '/r' }, env: { HF_ENDPOINT: 'https://env.example' }, cwd });
+    expect(withPlanDefaults(given, plan)).toEqual({ root: '/r', hubUrl: 'https://env.example' });
   });
 
   it('root: --root > HFHPC_ROOT > manifest root > ./datasets', () => {

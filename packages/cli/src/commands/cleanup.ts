@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { ExitCode, UsageError, openStore } from '@hfhpc/core';
+import { ExitCode, UsageError, openStore, withPlanDefaults } from '@hfhpc/core';
 import { runtimeConfig, type GlobalArgs } from '../global-options.js';
 
 interface CleanupArgs extends GlobalArgs {
@@ -25,7 +25,7 @@ export const command: CommandModule<GlobalArgs, CleanupArgs> = {
     const { formatCleanup, planDefaults, runCleanup } = await import('@hfhpc/planner');
     const store = openStore({ path: cfg.dbPath, create: false, readonly: argv['dry-run'] });
     try {
-      const root = cfg.rootGiven ? cfg.root : (planDefaults(store.db)?.root ?? cfg.root);
+      const { root } = withPlanDefaults(cfg, planDefaults(store.db));
       const report = await runCleanup({
         store,
         root,

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { ExitCode } from '@hfhpc/core';
+import { ExitCode, withPlanDefaults } from '@hfhpc/core';
 import { runtimeConfig, type GlobalArgs } from '../global-options.js';
 
 interface DoctorArgs extends GlobalArgs {
@@ -36,9 +36,8 @@ export const command: CommandModule<GlobalArgs, DoctorArgs> = {
     const { formatDoctor, runDoctor } = await import('@hfhpc/planner');
     const plan = await fromPlan(cfg.dbPath);
     const report = await runDoctor({
-      root: cfg.rootGiven ? cfg.root : (plan?.root ?? cfg.root),
+      ...withPlanDefaults(cfg, plan),
       dbPath: cfg.dbPath,
-      hubUrl: cfg.hubUrlGiven ? cfg.hubUrl : (plan?.hubUrl ?? cfg.hubUrl),
       env,
       timeoutMs: argv.timeout * 1000,
     });

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { CommandModule } from 'yargs';
-import { ExitCode, InterruptedError, UsageError, formatBytes, openStore } from '@hfhpc/core';
+import { ExitCode, InterruptedError, UsageError, formatBytes, openStore, withPlanDefaults } from '@hfhpc/core';
 import type { VerifyProgress } from '@hfhpc/planner';
 import { runtimeConfig, type GlobalArgs } from '../global-options.js';
 
@@ -56,7 +56,7 @@ export const command: CommandModule<GlobalArgs, VerifyArgs> = {
     const cfg = runtimeConfig(argv);
     const { formatVerify, planDefaults, runVerify } = await import('@hfhpc/planner');
     const store = openStore({ path: cfg.dbPath, create: false });
-    const root = cfg.rootGiven ? cfg.root : (planDefaults(store.db, argv['plan-id'])?.root ?? cfg.root);
+    const { root } = withPlanDefaults(cfg, planDefaults(store.db, argv['plan-id']));
     const stop = new AbortController();
     const onSignal = (sig: NodeJS.Signals): void => stop.abort(new InterruptedError(`verify interrupted by ${sig}; files checked so far are recorded`, { hint: 'run `hfhpc verify` again to go on' }));
     for (const s of ['SIGINT', 'SIGTERM', 'SIGUSR1'] as const) process.once(s, onSignal);
