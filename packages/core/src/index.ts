@@ -8,6 +8,7 @@ export * from './cache-layout.js';
 export * from './hub-url.js';
 export * from './token.js';
 export * from './logger.js';
+export * from './hash-file.js';
 export * from './runtime-config.js';
 export * from './manifest.js';
 export * from './retry-delay.js';

@@ -3,8 +3,7 @@
 // `plan --force` asks for every blob to be checked again. Reading it once is cheaper than
 // fetching it, and nothing unverified is ever taken as done.
 import { rm } from 'node:fs/promises';
-import type { Logger } from '@hfhpc/core';
-import { checkFile, type BlobExpectation } from './hash-file.js';
+import { checkFile, type BlobExpectation, type Logger } from '@hfhpc/core';
 
 export interface ExistingBlobParams {
   path: string;

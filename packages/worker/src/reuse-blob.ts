@@ -1,7 +1,6 @@
 import { copyFile, link, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IntegrityError } from '@hfhpc/core';
-import { checkFile, type BlobExpectation } from './hash-file.js';
+import { IntegrityError, checkFile, type BlobExpectation } from '@hfhpc/core';
 
 /** Where a blob lives under the cache root, in some repo folder other than `exceptRepoDir`. */
 export async function findBlobElsewhere(params: { root: string; blob: string; size: number; exceptRepoDir: string; repoDirs?: string[] }): Promise<string | undefined> {

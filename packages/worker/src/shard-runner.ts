@@ -10,6 +10,7 @@ import {
   repoPathProblem,
   fileStatesByBlob,
   markFileFailed,
+  type BlobExpectation,
   type CacheLayout,
   type Claim,
   type Logger,
@@ -20,7 +21,6 @@ import type { DownloadFn } from './download-fn.js';
 import { toDiskError } from './disk-error.js';
 import { existingBlobProblem, keepExistingBlob } from './existing-blob.js';
 import type { DoneRecorder } from './done-recorder.js';
-import type { BlobExpectation } from './hash-file.js';
 import { placeSnapshotLink } from './place-file.js';
 import type { ProgressMeter } from './progress-meter.js';
 import { resolveUrl } from './resolve-url.js';

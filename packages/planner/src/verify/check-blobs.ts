@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { hashFile, type HashKind } from './hash-file.js';
+import { hashFile, type HashKind } from '@hfhpc/core';
 import { runPool } from './run-pool.js';
 
 /** One blob file on disk and what the plan says it must be. */

@@ -1,5 +1,4 @@
 export { runVerify, type RunVerifyParams, type VerifyReport, type VerifyBadFile, type VerifyProblem } from './run-verify.js';
-export { hashFile, type HashFileParams, type HashFileResult, type HashKind } from './hash-file.js';
 export { checkBlobs, type BlobCheck, type BlobResult, type BlobVerdict, type CheckBlobsParams, type VerifyProgress } from './check-blobs.js';
 export { quarantineDir } from './quarantine.js';
 export type { UnplannedBlob } from './unplanned-blobs.js';

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { linkSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { checkBlobs, hashFile } from '../../src/verify/index.js';
+import { hashFile } from '@hfhpc/core';
+import { checkBlobs } from '../../src/verify/index.js';
 import { gitSha1, sha256 } from './cache-fixture.js';
 
 let dir: string;

@@ -1,7 +1,7 @@
 // The hash that names a blob, computed incrementally as bytes arrive: sha256 of the content for
 // LFS files, the git blob sha1 (sha1 over "blob <size>\0" + content) for regular files.
 import { InternalError } from '@hfhpc/core';
-import type { BlobExpectation } from '../hash-file.js';
+import type { BlobExpectation } from '@hfhpc/core';
 import type { HashWorkerPool } from './hash-worker-pool.js';
 import { localHash, type StreamHash } from './stream-hash.js';
 

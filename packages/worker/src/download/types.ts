@@ -1,6 +1,6 @@
 // Parameter and result types of the download engine (`downloadBlob`).
 import type { Got } from 'got';
-import type { BlobExpectation } from '../hash-file.js';
+import type { BlobExpectation } from '@hfhpc/core';
 import type { HashWorkerPool } from './hash-worker-pool.js';
 
 /**

@@ -51,3 +51,25 @@ export async function hashFile(params: HashFileParams): Promise<HashFileResult> 
     await fh.close();
   }
 }
+
+/** What a blob must be: its size and the hash that names it. */
+export interface BlobExpectation {
+  size: number;
+  /** LFS files: the sha256 of the content. */
+  sha256?: string;
+  /** Regular git files: the git blob sha1, sha1("blob <size>\0" + content). */
+  gitSha1?: string;
+}
+
+/**
+ * Hash a file the way its blob name is computed (sha256 for LFS, git blob sha1 otherwise) and
+ * compare it to the expectation. Returns the reason it does not match, or undefined if it does.
+ */
+export async function checkFile(params: { path: string; expected: BlobExpectation; signal?: AbortSignal }): Promise<string | undefined> {
+  const { expected } = params;
+  const { hex, bytes } = await hashFile({ path: params.path, kind: expected.sha256 ? 'sha256' : 'git-sha1', signal: params.signal });
+  if (bytes !== expected.size) return `size ${bytes} != expected ${expected.size}`;
+  const want = expected.sha256 ?? expected.gitSha1;
+  if (want && hex !== want.toLowerCase()) return `${expected.sha256 ? 'sha256' : 'git sha1'} ${hex} != expected ${want}`;
+  return undefined;
+}
