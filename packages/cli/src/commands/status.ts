@@ -1,8 +1,6 @@
-import { rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
-import { ExitCode, UsageError, openStore } from '@hfhpc/core';
+import { ExitCode, UsageError, openStore, writeFileAtomic } from '@hfhpc/core';
 import type { StatusReport } from '@hfhpc/planner';
 import { runtimeConfig, type GlobalArgs } from '../global-options.js';
 
@@ -32,13 +30,6 @@ async function render(report: StatusReport, format: StatusArgs['format'], watchi
   // Watching, one compact object per line (NDJSON) so scripts can read the stream.
   if (format === 'json') return `${JSON.stringify(report, null, watching ? undefined : 2)}\n`;
   return formatStatusText(report);
-}
-
-/** Replace `file` atomically, so a textfile collector never reads half a file. */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  await writeFile(tmp, text);
-  await rename(tmp, file);
 }
 
 export const command: CommandModule<GlobalArgs, StatusArgs> = {
@@ -72,7 +63,7 @@ export const command: CommandModule<GlobalArgs, StatusArgs> = {
         let report = await collectStatus({ store, planId: argv['plan-id'], rateWindowMs: argv['rate-window'] * 1000, scheduler });
         if (tracker) report = tracker.apply(report);
         const text = await render(report, format, argv.watch !== undefined);
-        if (argv.output) await writeAtomic(argv.output, text);
+        if (argv.output) await writeFileAtomic(argv.output, text); // a textfile collector never reads half a file
         else process.stdout.write(redraw ? `\x1b[H\x1b[2J${text}` : argv.watch !== undefined && format === 'text' && n > 1 ? `\n${text}` : text);
         if (argv.watch === undefined || (argv.count !== undefined && n >= argv.count)) break;
         try {
