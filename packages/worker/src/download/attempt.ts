@@ -111,7 +111,7 @@ export async function runAttempt(params: AttemptParams): Promise<AttemptOutcome>
       }
     }
 
-    sink = new HashingFileSink({ handle: state.handle, position: state.offset, hash: state.hash, limit: state.size });
+    sink = new HashingFileSink({ handle: state.handle, position: state.offset, hash: state.hash, limit: state.size, writeOnHashThread: state.writeOnHashThread });
     state.sink = sink;
     const startOffset = state.offset;
     const { sourceError, sinkError } = await streamInto(stream, sink);

@@ -123,7 +123,9 @@ async function transfer(
 
   const handle = await fs.open(partialPath, constants.O_RDWR | constants.O_CREAT, 0o666);
   let closed = false;
-  const state: TransferState = { handle, hasher, size, hash: hasher.start(), offset: 0, fetched: 0, noRange: false };
+  // An injected fs sees every write (tests fail them on purpose), so it keeps them on the handle.
+  const writeOnHashThread = params.fs === undefined;
+  const state: TransferState = { handle, hasher, size, hash: hasher.start(), offset: 0, fetched: 0, noRange: false, writeOnHashThread };
   let reported = -1;
   const report = () => {
     const n = liveOffset(state);

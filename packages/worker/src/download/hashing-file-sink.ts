@@ -1,12 +1,14 @@
 // A Writable that writes each batch at an explicit offset of an open file and then hashes it, so
 // the hash state always matches the bytes on disk: a batch is hashed once its write landed, and
-// destroy waits for the write in flight. Small network chunks are gathered into batches of
+// destroy waits for the writes in flight. Small network chunks are gathered into batches of
 // `batchBytes` (one writev each, not one per 64 KiB chunk); what is gathered is written after
-// `idleFlushMs` without a full batch, and on `end()`. Nothing is read back; memory is bounded
-// by `highWaterMark` + `batchBytes` (+ the batch in flight).
+// `idleFlushMs` without a full batch, and on `end()`. Nothing is read back.
+// With a threaded hash, a batch is written and hashed on the hash's thread and the stream goes
+// on at once (memory bounded by the hash pool's budget); otherwise it is written here through
+// the file handle, one batch at a time (memory: `highWaterMark` + `batchBytes` + one batch).
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
-import type { StreamHash } from './stream-hash.js';
+import type { BatchTicket, StreamHash } from './stream-hash.js';
 
 export interface HashingFileSinkParams {
   handle: FileHandle;
@@ -18,7 +20,9 @@ export interface HashingFileSinkParams {
   limit: number;
   /** Bytes buffered before backpressure. Default 512 KiB. */
   highWaterMark?: number;
-  /** Gather at least this many bytes per write. Default 512 KiB. */
+  /** Write on the hash's thread when it offers to (`writeThenUpdate`). Default true; false keeps every write on `handle`. */
+  writeOnHashThread?: boolean;
+  /** Gather at least this many bytes per write. Default 1 MiB. */
   batchBytes?: number;
   /** Write a partial batch after this long (a slow or stalled body still reaches the disk). Default 50 ms. */
   idleFlushMs?: number;
@@ -38,6 +42,8 @@ export class HashingFileSink extends Writable {
   private readonly limit: number;
   private readonly batchBytes: number;
   private readonly idleFlushMs: number;
+  private readonly writeOnHashThread: boolean;
+  /** Settles after the last batch issued (batches land in order). */
   private inFlight: Promise<void> = Promise.resolve();
   private gathered: Buffer[] = [];
   private gatheredBytes = 0;
@@ -53,7 +59,8 @@ export class HashingFileSink extends Writable {
     this.position = params.position;
     this.received = params.position;
     this.issued = params.position;
-    this.batchBytes = params.batchBytes ?? 512 * 1024;
+    this.batchBytes = params.batchBytes ?? 1024 * 1024;
+    this.writeOnHashThread = params.writeOnHashThread ?? true;
     this.idleFlushMs = params.idleFlushMs ?? 50;
     this.hash = params.hash;
     this.limit = params.limit;
@@ -71,9 +78,12 @@ export class HashingFileSink extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    if (this.laterError) callback(this.laterError);
-    else if (this.gatheredBytes > 0) this.flush(callback);
-    else this.inFlight.then(() => callback(this.laterError), callback);
+    if (this.laterError) {
+      callback(this.laterError);
+      return;
+    }
+    if (this.gatheredBytes > 0) this.flush();
+    this.inFlight.then(() => callback(this.laterError), callback);
   }
 
   /**
@@ -133,20 +143,40 @@ export class HashingFileSink extends Writable {
     this.gatheredBytes = 0;
     const at = this.issued;
     this.issued += total;
-    // Written first, then handed to the hash (a threaded hash takes the chunks without a
-    // copy): the hash covers exactly the bytes on disk, and hashing this batch overlaps the
-    // write of the next one.
+    const landed = (): void => {
+      this.position = at + total;
+    };
+    const failed = (err: NodeJS.ErrnoException): void => {
+      if (err.syscall) this.writeError ??= err;
+      this.laterError ??= err;
+    };
+    if (this.writeOnHashThread && this.hash.writeThenUpdate) {
+      // The hash's thread writes, then hashes: nothing to wait for here but room.
+      let ticket: BatchTicket;
+      try {
+        ticket = this.hash.writeThenUpdate(this.handle.fd, at, buffers);
+      } catch (err) {
+        failed(err as Error);
+        callback?.(err as Error);
+        return;
+      }
+      this.inFlight = ticket.landed.then(landed, failed);
+      if (!callback) return;
+      if (ticket.room) ticket.room.then(() => callback(this.laterError), callback);
+      else callback(this.laterError);
+      return;
+    }
+    // Written first, then fed to the hash: the hash covers exactly the bytes on disk.
     this.inFlight = this.inFlight
       .then(() => writeAll(this.handle, buffers, at))
-      .then(() => this.hash.update(buffers, { handOver: true }))
+      .then(() => this.hash.update(buffers))
       .then(
         () => {
-          this.position = at + total;
+          landed();
           callback?.();
         },
         (err: NodeJS.ErrnoException) => {
-          if (err.syscall) this.writeError ??= err;
-          this.laterError ??= err;
+          failed(err);
           callback?.(err);
         },
       );

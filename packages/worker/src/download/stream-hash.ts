@@ -10,20 +10,25 @@ export interface StreamHash {
    * Feed bytes, in order. The bytes may be reused by the caller as soon as this returns (or
    * its promise resolves): a threaded hash copies them. A promise means "wait, I am full".
    */
-  update(chunks: readonly Buffer[], options?: UpdateOptions): void | Promise<void>;
+  update(chunks: readonly Buffer[]): void | Promise<void>;
+  /**
+   * Only on a threaded hash: write the chunks to `fd` at `position` on the hash's thread, then
+   * feed them to the hash (so it covers exactly the bytes on disk), in order with earlier
+   * updates. The chunks' memory moves to that thread (no copy): they are detached afterwards.
+   * After a failed write, later batches of this hash are neither written nor hashed.
+   */
+  writeThenUpdate?(fd: number, position: number, chunks: readonly Buffer[]): BatchTicket;
   /** Hex digest of everything fed; the hash is finished afterwards. */
   digest(): Promise<string>;
   /** Forget the state without a digest (restart, failure). Idempotent. */
   dispose(): void;
 }
 
-export interface UpdateOptions {
-  /**
-   * The caller gives the chunks' memory away (it will not read or reuse them): a threaded hash
-   * then moves each chunk that owns its whole ArrayBuffer to the worker instead of copying it.
-   * The chunks are unusable (detached) afterwards. Default false.
-   */
-  handOver?: boolean;
+export interface BatchTicket {
+  /** Settles once the batch is on disk and hashed; rejects with the write's error (ENOSPC, …). */
+  landed: Promise<void>;
+  /** Set when too many bytes are in flight: resolves when the caller may send more. */
+  room?: Promise<void>;
 }
 
 /** A hash computed on the calling thread. */

@@ -17,6 +17,8 @@ export interface TransferState {
   fetched: number;
   /** Set once the partial was emptied to start over (the resumed bytes were not kept). */
   restarted?: boolean;
+  /** Writes may bypass `handle` (go to the hash's thread by fd): false when the caller injected its own fs. */
+  readonly writeOnHashThread: boolean;
   /** Set when a ranged answer came compressed: Range is useless with that server, fetch whole. */
   noRange: boolean;
   /** The body being written right now (for progress reads). */

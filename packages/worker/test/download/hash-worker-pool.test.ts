@@ -1,5 +1,8 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HashWorkerPool } from '../../src/index.js';
 import { content } from './serve.js';
 
@@ -40,31 +43,61 @@ describe('HashWorkerPool', () => {
     expect(await h.digest()).toBe(want);
   });
 
-  it('takes handed-over chunks without a copy (their memory moves), copies shared ones, and keeps order with copied bytes', async () => {
-    const data = content(3 * 1024 * 1024 + 77, 5);
-    const owned = () => Buffer.from(data.subarray(0, 1024 * 1024)); // owns its whole ArrayBuffer
-    const first = owned();
-    const pooled = Buffer.from(data.subarray(1024 * 1024, 1024 * 1024 + 100)).subarray(0, 100);
-    const shared = Buffer.concat([data.subarray(1024 * 1024 + 100, 2 * 1024 * 1024), Buffer.alloc(10)]).subarray(0, 1024 * 1024 - 100);
-    const h = pool.start('sha256');
-    await h.update([first], { handOver: true });
-    expect(first.length).toBe(0); // detached: moved to the worker
-    await h.update([pooled]); // copied (staging), must come after `first`
-    const p = h.update([shared, Buffer.from(data.subarray(2 * 1024 * 1024))], { handOver: true });
-    expect(shared.length).toBe(1024 * 1024 - 100); // shares its buffer: copied, left intact
-    if (p) await p;
-    expect(await h.digest()).toBe(createHash('sha256').update(data).digest('hex'));
-    expect(pool.lentBytes).toBe(0);
+  it('writes batches at their offsets on the worker, then hashes them: owned chunks move, shared ones are copied, order kept with copied bytes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hash-pool-'));
+    const fd = openSync(join(dir, 'blob'), 'w+');
+    try {
+      const data = content(3 * 1024 * 1024 + 77, 5);
+      const head = Buffer.from(data.subarray(0, 100)); // fed by copy (a resume re-hash), not written
+      writeSync(fd, head, 0, head.length, 0);
+      const owned = Buffer.from(data.subarray(100, 1024 * 1024)); // owns its whole ArrayBuffer
+      const shared = Buffer.concat([data.subarray(1024 * 1024, 2 * 1024 * 1024), Buffer.alloc(10)]).subarray(0, 1024 * 1024);
+      const rest = Buffer.from(data.subarray(2 * 1024 * 1024));
+      const h = pool.start('sha256');
+      expect(h.update([head])).toBeUndefined();
+      const first = h.writeThenUpdate!(fd, 100, [owned]);
+      expect(owned.length).toBe(0); // detached: moved to the worker
+      const second = h.writeThenUpdate!(fd, 1024 * 1024, [shared, rest]);
+      expect(shared.length).toBe(1024 * 1024); // shares its buffer: copied, left intact
+      await Promise.all([first.landed, second.landed, first.room, second.room]);
+      expect(pool.lentBytes).toBe(0);
+      expect(await h.digest()).toBe(createHash('sha256').update(data).digest('hex'));
+      expect(readFileSync(join(dir, 'blob')).equals(data)).toBe(true);
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  it('pushes back when handed-over bytes pile up beyond the per-hash limit', async () => {
-    const h = pool.start('sha256'); // buffersPerHash 2: at most ~2 MiB in flight
-    const data = content(4 * 1024 * 1024, 6);
-    const fed = h.update([Buffer.from(data.subarray(0, 3 * 1024 * 1024))], { handOver: true });
-    expect(fed).toBeInstanceOf(Promise);
-    await fed;
-    await h.update([Buffer.from(data.subarray(3 * 1024 * 1024))], { handOver: true });
-    expect(await h.digest()).toBe(createHash('sha256').update(data).digest('hex'));
+  it('pushes back when batch bytes pile up beyond the per-hash limit', async () => {
+    const fd = openSync('/dev/null', 'w');
+    try {
+      const h = pool.start('sha256'); // buffersPerHash 2: at most ~2 MiB in flight
+      const data = content(4 * 1024 * 1024, 6);
+      const first = h.writeThenUpdate!(fd, 0, [Buffer.from(data.subarray(0, 3 * 1024 * 1024))]);
+      expect(first.room).toBeInstanceOf(Promise);
+      await first.room;
+      const second = h.writeThenUpdate!(fd, 3 * 1024 * 1024, [Buffer.from(data.subarray(3 * 1024 * 1024))]);
+      await Promise.all([first.landed, second.landed]);
+      expect(await h.digest()).toBe(createHash('sha256').update(data).digest('hex'));
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('rejects a failed write with its errno (ENOSPC on /dev/full), and every later batch of that hash', async () => {
+    const fd = openSync('/dev/full', 'w');
+    try {
+      const h = pool.start('sha256');
+      const a = h.writeThenUpdate!(fd, 0, [Buffer.alloc(4096, 1)]);
+      const b = h.writeThenUpdate!(fd, 4096, [Buffer.alloc(4096, 2)]);
+      await expect(a.landed).rejects.toMatchObject({ code: 'ENOSPC', syscall: 'write' });
+      await expect(b.landed).rejects.toMatchObject({ code: 'ENOSPC' });
+      expect(pool.lentBytes).toBe(0);
+      h.dispose();
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('forgets disposed hashes and refuses use after digest', async () => {
