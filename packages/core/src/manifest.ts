@@ -3,9 +3,10 @@
 // naming the file, the dataset entry, the field and the line.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import { ManifestError, UsageError } from './errors.js';
 import { ProblemList, fieldLabel, type ManifestProblem } from './manifest-problems.js';
 import { checkManifestSchema } from './manifest-schema.js';
@@ -14,6 +15,11 @@ import { checkManifestRules } from './manifest-rules.js';
 import type { Manifest } from './manifest-types.js';
 
 export type { DatasetSpec, Manifest, SlurmSettings } from './manifest-types.js';
+
+// yaml (84 modules, ~30 ms) loads on the first manifest parsed, not in every process that imports
+// core: `hfhpc work` never parses one, and its start-up is part of every task's time.
+let yamlModule: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
 
 export interface ParseManifestOptions {
   /** Environment for `$VAR` in `root` and `slurm.output_dir`. Default: `process.env`. */
@@ -42,6 +48,7 @@ function lineOf(doc: Document, lines: LineCounter, at: ManifestProblem['at']): n
  */
 export function parseManifest(text: string, file: string, options: ParseManifestOptions = {}): Manifest {
   const abs = path.resolve(file);
+  const { LineCounter, parseDocument } = yaml();
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   let raw: unknown;

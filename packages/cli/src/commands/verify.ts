@@ -1,4 +1,3 @@
-import cliProgress from 'cli-progress';
 import type { CommandModule } from 'yargs';
 import { ExitCode, InterruptedError, UsageError, formatBytes, openStore, withPlanDefaults } from '@hfhpc/core';
 import type { VerifyProgress } from '@hfhpc/planner';
@@ -13,8 +12,10 @@ interface VerifyArgs extends GlobalArgs {
 }
 
 /** A bar on stderr when it is a terminal (stdout stays clean for --json); nothing otherwise. */
-function progressBar(): { update: (p: VerifyProgress) => void; stop: () => void } {
+async function progressBar(): Promise<{ update: (p: VerifyProgress) => void; stop: () => void }> {
   if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  // Loaded here, not at the top: every hfhpc command imports this module.
+  const { default: cliProgress } = await import('cli-progress');
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
@@ -60,7 +61,7 @@ export const command: CommandModule<GlobalArgs, VerifyArgs> = {
     const stop = new AbortController();
     const onSignal = (sig: NodeJS.Signals): void => stop.abort(new InterruptedError(`verify interrupted by ${sig}; files checked so far are recorded`, { hint: 'run `hfhpc verify` again to go on' }));
     for (const s of ['SIGINT', 'SIGTERM', 'SIGUSR1'] as const) process.once(s, onSignal);
-    const bar = argv.quiet || argv.json ? { update: () => undefined, stop: () => undefined } : progressBar();
+    const bar = argv.quiet || argv.json ? { update: () => undefined, stop: () => undefined } : await progressBar();
     let report;
     try {
       report = await runVerify({ store, root, planId: argv['plan-id'], dataset: argv.dataset, force: argv.force, concurrency: argv.concurrency, onProgress: bar.update, signal: stop.signal });

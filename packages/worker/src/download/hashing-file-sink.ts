@@ -4,8 +4,9 @@
 // `batchBytes` (one writev each, not one per 64 KiB chunk); what is gathered is written after
 // `idleFlushMs` without a full batch, and on `end()`. Nothing is read back.
 // With a threaded hash, a batch is written and hashed on the hash's thread and the stream goes
-// on at once (memory bounded by the hash pool's budget); otherwise it is written here through
-// the file handle, one batch at a time (memory: `highWaterMark` + `batchBytes` + one batch).
+// on at once; the hash's pool sets the batch size and bounds the bytes in flight. Otherwise a
+// batch is written here through the file handle, one at a time (memory: `highWaterMark` +
+// `batchBytes` + one batch).
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { BatchTicket, StreamHash } from './stream-hash.js';
@@ -18,11 +19,11 @@ export interface HashingFileSinkParams {
   hash: StreamHash;
   /** Refuse to grow the file beyond this many bytes (the expected size). */
   limit: number;
-  /** Bytes buffered before backpressure. Default 512 KiB. */
+  /** Bytes buffered before backpressure. Default 256 KiB. */
   highWaterMark?: number;
   /** Write on the hash's thread when it offers to (`writeThenUpdate`). Default true; false keeps every write on `handle`. */
   writeOnHashThread?: boolean;
-  /** Gather at least this many bytes per write. Default 1 MiB. */
+  /** Gather at least this many bytes per write, unless the hash's thread writes (its pool says). Default 1 MiB. */
   batchBytes?: number;
   /** Write a partial batch after this long (a slow or stalled body still reaches the disk). Default 50 ms. */
   idleFlushMs?: number;
@@ -54,7 +55,7 @@ export class HashingFileSink extends Writable {
   private laterError?: Error;
 
   constructor(params: HashingFileSinkParams) {
-    super({ highWaterMark: params.highWaterMark ?? 512 * 1024, decodeStrings: true });
+    super({ highWaterMark: params.highWaterMark ?? 256 * 1024, decodeStrings: true });
     this.handle = params.handle;
     this.position = params.position;
     this.received = params.position;
@@ -121,7 +122,8 @@ export class HashingFileSink extends Writable {
     this.received += total;
     for (const b of buffers) this.gathered.push(b);
     this.gatheredBytes += total;
-    if (this.gatheredBytes >= this.batchBytes || this.received === this.limit) {
+    const batchBytes = this.writeOnHashThread && this.hash.batchBytes ? this.hash.batchBytes() : this.batchBytes;
+    if (this.gatheredBytes >= batchBytes || this.received === this.limit) {
       this.flush(callback);
       return;
     }

@@ -18,6 +18,8 @@ export interface StreamHash {
    * After a failed write, later batches of this hash are neither written nor hashed.
    */
   writeThenUpdate?(fd: number, position: number, chunks: readonly Buffer[]): BatchTicket;
+  /** With `writeThenUpdate`: how many bytes to gather per batch right now. */
+  batchBytes?(): number;
   /** Hex digest of everything fed; the hash is finished afterwards. */
   digest(): Promise<string>;
   /** Forget the state without a digest (restart, failure). Idempotent. */
