@@ -95,7 +95,7 @@ export interface DownloadBlobParams {
   hashPool?: HashWorkerPool;
   /** Default: got's default instance. */
   got?: Got;
-  /** Default: node:fs/promises. */
+  /** Default: node:fs/promises. When given, every write goes through its file handles (none on the hash thread). */
   fs?: DownloadFs;
   /** Default `Date.now`. */
   now?: () => number;
