@@ -12,6 +12,12 @@ export interface PlaceFileParams {
   path: string;
   /** The blob name (etag) the link points to. */
   blob: string;
+  /**
+   * Folders already created and checked for symlink escapes by this caller (one shard run): not
+   * created or walked again. A shard places many files per folder, and each walk is a string of
+   * metadata calls (round trips to the metadata server on a parallel filesystem).
+   */
+  checkedDirs?: Set<string>;
 }
 
 /**
@@ -21,14 +27,33 @@ export interface PlaceFileParams {
  * folders through a symlink that leads out of the repo folder.
  */
 export async function placeSnapshotLink(params: PlaceFileParams): Promise<string> {
-  const { layout, repo, commit, path, blob } = params;
+  const { layout, repo, commit, path, blob, checkedDirs } = params;
   const linkPath = layout.snapshotPath(commit, path);
   const target = layout.blobLinkTarget(path, blob);
   const parent = dirname(linkPath);
-  // The repo folder itself sits in the user's root (trusted); below it, nothing may lead out.
-  await mkdir(layout.repoDir, { recursive: true });
-  await assertNoSymlinkEscape(layout.repoDir, parent, { repo });
-  await mkdir(parent, { recursive: true });
+  for (;;) {
+    const known = checkedDirs?.has(parent) ?? false;
+    if (!known) {
+      // The repo folder itself sits in the user's root (trusted); below it, nothing may lead out.
+      await mkdir(layout.repoDir, { recursive: true });
+      await assertNoSymlinkEscape(layout.repoDir, parent, { repo });
+      await mkdir(parent, { recursive: true });
+      checkedDirs?.add(parent);
+    }
+    // Most links are new: made in place in one call (atomic; EEXIST when anything is there).
+    try {
+      await symlink(target, linkPath);
+      return linkPath;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && known) {
+        checkedDirs?.delete(parent); // removed under us: create and check it again
+        continue;
+      }
+      if (code !== 'EEXIST') throw err;
+    }
+    break;
+  }
   const existing = await lstat(linkPath).catch(() => undefined);
   if (existing?.isSymbolicLink() && (await readlink(linkPath)) === target) return linkPath;
   const temp = `${linkPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

@@ -127,6 +127,14 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
     return l;
   };
   const repoDirs = await listRepoDirs(root);
+  // Folders this run made, and snapshot folders it made and checked: not again for every file.
+  const madeDirs = new Set<string>();
+  const checkedDirs = new Set<string>();
+  const ensureDir = async (dir: string): Promise<void> => {
+    if (madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    madeDirs.add(dir);
+  };
   const failures: ShardFailure[] = [];
   const repoFailure = new Map<string, string>();
   let filesDone = 0;
@@ -184,7 +192,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
   const fetchPrimary = async (g: BlobGroup, layout: CacheLayout, primary: ShardFile): Promise<string> => {
     const finalPath = layout.blobPath(g.blob);
     if (await usableAt(finalPath, g)) return finalPath;
-    await mkdir(layout.blobsDir, { recursive: true });
+    await ensureDir(layout.blobsDir);
     const elsewhere = await findBlobElsewhere({ root, blob: g.blob, size: g.size, exceptRepoDir: layout.repoDir, repoDirs });
     const elsewhereProblem = elsewhere && (await existingBlobProblem({ path: elsewhere, expected: g.expected, trusted: trustedOnDisk(g), signal }));
     if (elsewhereProblem) log.warn(`not reusing ${elsewhere}: ${elsewhereProblem} (hfhpc verify on its dataset puts it right)`);
@@ -256,10 +264,10 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       try {
         const blobPath = layout.blobPath(g.blob);
         if (blobPath !== source && !(await usableAt(blobPath, g))) {
-          await mkdir(layout.blobsDir, { recursive: true });
+          await ensureDir(layout.blobsDir);
           await reuseBlob({ source, target: blobPath, expected: g.expected, signal });
         }
-        await placeSnapshotLink({ layout, repo: f.repo, commit: f.commitSha, path: f.path, blob: g.blob });
+        await placeSnapshotLink({ layout, repo: f.repo, commit: f.commitSha, path: f.path, blob: g.blob, checkedDirs });
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         const disk = toDiskError(err, { path: layout.snapshotPath(f.commitSha, f.path), bytesNeeded: g.size });
