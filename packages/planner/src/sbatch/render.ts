@@ -1,7 +1,7 @@
 // Batch scripts as pure functions of their parameters (plus the template text): the same
 // parameters always give the same bytes, which the golden files in test/golden/ pin.
 import { join } from 'node:path';
-import { UsageError, redact } from '@hfhpc/core';
+import { UsageError, redact, type SlurmSettings } from '@hfhpc/core';
 import { parseArraySpec } from './array-spec.js';
 import {
   checkAbsolute, checkInt, checkMailType, checkMailUser, checkMem, checkName, checkTime,
@@ -9,24 +9,14 @@ import {
 import { hasControlChars, sbatchQuote, shellQuote } from './quote.js';
 import { fillTemplate } from './template.js';
 
-/** Resource and mail settings shared by both scripts (the names of the manifest's `slurm:` block). */
-export interface SbatchResources {
-  /** `--job-name`. Default `hfhpc` (download) / `hfhpc-verify` (verify). */
-  jobName?: string;
-  partition?: string;
-  account?: string;
-  qos?: string;
-  /** `--time`, e.g. `90`, `12:00:00`, `2-00:00:00`. */
-  time?: string;
-  /** `--mem`, e.g. `4G`; a bare number is megabytes. */
-  mem?: string;
-  cpusPerTask?: number;
-  mailUser?: string;
-  /** `--mail-type`, e.g. `END,FAIL`. */
-  mailType?: string;
-  /** More directives as written: `#SBATCH --constraint=lustre` or `--constraint=lustre`. */
+/**
+ * What the job asks Slurm for: the manifest's `slurm:` settings (core's `SlurmSettings`), of
+ * which `jobName` defaults to `hfhpc` (download) / `hfhpc-verify` (verify), and `extra` takes
+ * directives as written: `#SBATCH --constraint=lustre` or `--constraint=lustre`.
+ */
+export type SbatchResources = Pick<SlurmSettings, 'jobName' | 'partition' | 'account' | 'qos' | 'time' | 'mem' | 'cpusPerTask' | 'mailUser' | 'mailType'> & {
   extra?: readonly string[];
-}
+};
 
 export interface RenderSbatchParams extends SbatchResources {
   /** Text of slurm-templates/download-array.sbatch (`readSbatchTemplate`). */
