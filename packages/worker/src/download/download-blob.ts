@@ -80,7 +80,6 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
       params.onProgress?.(expected.size);
       return { bytesFetched: 0, resumedFrom: 0, attempts: 0, skipped: true, ...digest(hasher.want) };
     }
-    await fs.mkdir(dirname(partialPath), { recursive: true });
     if (expected.size === 0) {
       await publishEmpty({ partialPath, finalPath, fs });
       params.onProgress?.(0);
@@ -121,7 +120,7 @@ async function transfer(
   const hubUrl = params.hubUrl ?? hubOrigin;
   const size = expected.size;
 
-  const handle = await fs.open(partialPath, constants.O_RDWR | constants.O_CREAT, 0o666);
+  const handle = await openMakingFolder(fs, partialPath, constants.O_RDWR | constants.O_CREAT);
   let closed = false;
   // An injected fs sees every write (tests fail them on purpose), so it keeps them on the handle.
   const writeOnHashThread = params.fs === undefined;
@@ -287,10 +286,24 @@ async function publishEmpty(params: { partialPath: string; finalPath: string; fs
   await removeIfPresent(fs, partialPath);
   try {
     // Exclusive create: an empty file cannot be half-written, and an existing blob stays.
-    await (await fs.open(finalPath, 'wx', 0o666)).close();
+    await (await openMakingFolder(fs, finalPath, 'wx')).close();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
+}
+
+/**
+ * Open (creating) a file, making its folder only when it is missing: the folder almost always
+ * exists, and a recursive mkdir first would cost every blob two more metadata calls.
+ */
+async function openMakingFolder(fs: DownloadFs, path: string, flags: string | number): Promise<nodeFs.FileHandle> {
+  try {
+    return await fs.open(path, flags, 0o666);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  await fs.mkdir(dirname(path), { recursive: true });
+  return fs.open(path, flags, 0o666);
 }
 
 function describe(outcome: AttemptOutcome): string {
