@@ -287,7 +287,7 @@ export class HashWorkerPool {
       }
     };
 
-    const writeThenUpdate = (fd: number, position: number, chunks: readonly Buffer[]): BatchTicket => {
+    const writeAndUpdate = (fd: number, position: number, chunks: readonly Buffer[]): BatchTicket => {
       flush(); // bytes copied earlier go first: the worker hashes in message order
       const buffers: ArrayBuffer[] = [];
       let bytes = 0;
@@ -318,10 +318,10 @@ export class HashWorkerPool {
 
     return {
       batchBytes: () => this.batchBytes(),
-      writeThenUpdate(fd, position, chunks) {
+      writeAndUpdate(fd, position, chunks) {
         if (done) throw new InternalError('write after digest or dispose');
         if (pw.failure) throw broken();
-        return writeThenUpdate(fd, position, chunks);
+        return writeAndUpdate(fd, position, chunks);
       },
       update(chunks) {
         if (done) throw new InternalError('update after digest or dispose');

@@ -1,6 +1,6 @@
-// A Writable that writes each batch at an explicit offset of an open file and then hashes it, so
-// the hash state always matches the bytes on disk: a batch is hashed once its write landed, and
-// destroy waits for the writes in flight. Small network chunks are gathered into batches of
+// A Writable that writes each batch at an explicit offset of an open file and hashes it, and
+// counts a batch as landed (`position`) only once it is both on disk and hashed, so the hash
+// state matches the bytes on disk whenever it is read: destroy waits for the writes in flight. Small network chunks are gathered into batches of
 // `batchBytes` (one writev each, not one per 64 KiB chunk); what is gathered is written after
 // `idleFlushMs` without a full batch, and on `end()`. Nothing is read back.
 // With a threaded hash, a batch is written and hashed on the hash's thread and the stream goes
@@ -21,7 +21,7 @@ export interface HashingFileSinkParams {
   limit: number;
   /** Bytes buffered before backpressure. Default 256 KiB. */
   highWaterMark?: number;
-  /** Write on the hash's thread when it offers to (`writeThenUpdate`). Default true; false keeps every write on `handle`. */
+  /** Have the hash's thread write when it offers to (`writeAndUpdate`). Default true; false keeps every write on `handle`. */
   writeOnHashThread?: boolean;
   /** Gather at least this many bytes per write, unless the hash's thread writes (its pool says). Default 1 MiB. */
   batchBytes?: number;
@@ -152,11 +152,11 @@ export class HashingFileSink extends Writable {
       if (err.syscall) this.writeError ??= err;
       this.laterError ??= err;
     };
-    if (this.writeOnHashThread && this.hash.writeThenUpdate) {
-      // The hash's thread writes, then hashes: nothing to wait for here but room.
+    if (this.writeOnHashThread && this.hash.writeAndUpdate) {
+      // The hash's thread has it written and hashes it: nothing to wait for here but room.
       let ticket: BatchTicket;
       try {
-        ticket = this.hash.writeThenUpdate(this.handle.fd, at, buffers);
+        ticket = this.hash.writeAndUpdate(this.handle.fd, at, buffers);
       } catch (err) {
         failed(err as Error);
         callback?.(err as Error);

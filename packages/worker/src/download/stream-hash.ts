@@ -12,13 +12,14 @@ export interface StreamHash {
    */
   update(chunks: readonly Buffer[]): void | Promise<void>;
   /**
-   * Only on a threaded hash: write the chunks to `fd` at `position` on the hash's thread, then
-   * feed them to the hash (so it covers exactly the bytes on disk), in order with earlier
-   * updates. The chunks' memory moves to that thread (no copy): they are detached afterwards.
-   * After a failed write, later batches of this hash are neither written nor hashed.
+   * Only on a threaded hash: have the chunks written to `fd` at `position` and fed to the hash,
+   * in order with earlier updates, off the calling thread; `landed` settles once both are done,
+   * so what the caller counts as landed is on disk and in the hash. The chunks' memory moves to
+   * that thread (no copy): they are detached afterwards. After a failed write, later batches of
+   * this hash are neither written nor hashed.
    */
-  writeThenUpdate?(fd: number, position: number, chunks: readonly Buffer[]): BatchTicket;
-  /** With `writeThenUpdate`: how many bytes to gather per batch right now. */
+  writeAndUpdate?(fd: number, position: number, chunks: readonly Buffer[]): BatchTicket;
+  /** With `writeAndUpdate`: how many bytes to gather per batch right now. */
   batchBytes?(): number;
   /** Hex digest of everything fed; the hash is finished afterwards. */
   digest(): Promise<string>;

@@ -55,9 +55,9 @@ describe('HashWorkerPool', () => {
       const rest = Buffer.from(data.subarray(2 * 1024 * 1024));
       const h = pool.start('sha256');
       expect(h.update([head])).toBeUndefined();
-      const first = h.writeThenUpdate!(fd, 100, [owned]);
+      const first = h.writeAndUpdate!(fd, 100, [owned]);
       expect(owned.length).toBe(0); // detached: moved to the worker
-      const second = h.writeThenUpdate!(fd, 1024 * 1024, [shared, rest]);
+      const second = h.writeAndUpdate!(fd, 1024 * 1024, [shared, rest]);
       expect(shared.length).toBe(1024 * 1024); // shares its buffer: copied, left intact
       await Promise.all([first.landed, second.landed, first.room, second.room]);
       expect(pool.lentBytes).toBe(0);
@@ -74,10 +74,10 @@ describe('HashWorkerPool', () => {
     try {
       const h = pool.start('sha256'); // buffersPerHash 2: at most ~2 MiB in flight
       const data = content(4 * 1024 * 1024, 6);
-      const first = h.writeThenUpdate!(fd, 0, [Buffer.from(data.subarray(0, 3 * 1024 * 1024))]);
+      const first = h.writeAndUpdate!(fd, 0, [Buffer.from(data.subarray(0, 3 * 1024 * 1024))]);
       expect(first.room).toBeInstanceOf(Promise);
       await first.room;
-      const second = h.writeThenUpdate!(fd, 3 * 1024 * 1024, [Buffer.from(data.subarray(3 * 1024 * 1024))]);
+      const second = h.writeAndUpdate!(fd, 3 * 1024 * 1024, [Buffer.from(data.subarray(3 * 1024 * 1024))]);
       await Promise.all([first.landed, second.landed]);
       expect(await h.digest()).toBe(createHash('sha256').update(data).digest('hex'));
     } finally {
@@ -89,8 +89,8 @@ describe('HashWorkerPool', () => {
     const fd = openSync('/dev/full', 'w');
     try {
       const h = pool.start('sha256');
-      const a = h.writeThenUpdate!(fd, 0, [Buffer.alloc(4096, 1)]);
-      const b = h.writeThenUpdate!(fd, 4096, [Buffer.alloc(4096, 2)]);
+      const a = h.writeAndUpdate!(fd, 0, [Buffer.alloc(4096, 1)]);
+      const b = h.writeAndUpdate!(fd, 4096, [Buffer.alloc(4096, 2)]);
       await expect(a.landed).rejects.toMatchObject({ code: 'ENOSPC', syscall: 'write' });
       await expect(b.landed).rejects.toMatchObject({ code: 'ENOSPC' });
       expect(pool.lentBytes).toBe(0);
