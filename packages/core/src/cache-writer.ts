@@ -72,9 +72,17 @@ export async function writeTree(params: WriteTreeParams): Promise<string> {
 /** Write a file through a sibling temp file and a rename; the temp file never survives a failure. */
 export async function writeFileAtomic(target: string, content: string | Uint8Array): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
+  await replaceAtomically(target, (temp) => writeFile(temp, content));
+}
+
+/**
+ * Put a new entry at `target` in one rename: `create` makes it (a file, a symlink) under a
+ * sibling temp name, which never survives a failure. Readers see the old entry or the new one.
+ */
+export async function replaceAtomically(target: string, create: (temp: string) => Promise<unknown>): Promise<void> {
   const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    await writeFile(temp, content);
+    await create(temp);
     await rename(temp, target);
   } catch (err) {
     await rm(temp, { force: true });

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { lstat, mkdir, readlink, symlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { assertNoSymlinkEscape, type CacheLayout } from '@hfhpc/core';
+import { assertNoSymlinkEscape, replaceAtomically, type CacheLayout } from '@hfhpc/core';
 
 export interface PlaceFileParams {
   /** The repo's cache layout (core `cacheLayout(root, repo)`). */
@@ -56,13 +55,6 @@ export async function placeSnapshotLink(params: PlaceFileParams): Promise<string
   }
   const existing = await lstat(linkPath).catch(() => undefined);
   if (existing?.isSymbolicLink() && (await readlink(linkPath)) === target) return linkPath;
-  const temp = `${linkPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await symlink(target, temp);
-    await rename(temp, linkPath);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  await replaceAtomically(linkPath, (temp) => symlink(target, temp));
   return linkPath;
 }
