@@ -1,10 +1,10 @@
 // `hfhpc work` as a real child process against fakehub, one fault knob at a time and all at
 // once. After each run: every planned file verified in the HF cache layout, nothing
 // unverified at a final path, no Authorization header on the CDN.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { getThrottle, openStore, recentEvents } from '@hfhpc/core';
 import type { FakeHub, FakeHubConfig } from '@hfhpc/fakehub';
-import { killLeftovers, cdnRequestsWithAuth, checkCache, checkFinalBlobs, contentRequests, planFromHub, runWork, startHub, workspace, type Workspace } from './helpers/e2e.js';
+import { cdnRequestsWithAuth, checkCache, checkFinalBlobs, contentRequests, planFromHub, runWork, useSharedHub, workspace, type Workspace } from './helpers/e2e.js';
 
 const TOKEN = 'hf_e2eToken0123456789abcdefXYZ';
 const config: FakeHubConfig = {
@@ -28,19 +28,7 @@ const REPOS = ['bigcode/faulty', 'bigcode/gated'];
 
 let hub: FakeHub;
 let ws: Workspace | undefined;
-beforeAll(async () => {
-  hub = await startHub(config);
-});
-afterAll(async () => {
-  await hub.stop();
-});
-afterEach(() => {
-  killLeftovers();
-  hub.faults.clear();
-  hub.resetRequests();
-  ws?.cleanup();
-  ws = undefined;
-});
+useSharedHub(config, { started: (h) => (hub = h), workspace: () => ws });
 
 async function runOnce(env: NodeJS.ProcessEnv = { HF_TOKEN: TOKEN }) {
   ws = workspace();

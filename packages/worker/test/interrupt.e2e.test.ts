@@ -1,10 +1,10 @@
 // A worker killed in the middle of a large file, and one stopped by a signal: the lease comes
 // back, the partial file stays, and the next worker resumes it without fetching it again.
 import { stat } from 'node:fs/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { cacheLayout, listShards, openStore } from '@hfhpc/core';
 import type { FakeHub, FakeHubConfig } from '@hfhpc/fakehub';
-import { within, killLeftovers, cdnRequestsWithAuth, checkCache, planFromHub, runWork, startHub, until, workspace, type Workspace } from './helpers/e2e.js';
+import { cdnRequestsWithAuth, checkCache, planFromHub, runWork, until, useSharedHub, within, workspace, type Workspace } from './helpers/e2e.js';
 
 const SIZE = 96 * 1024 * 1024;
 const config: FakeHubConfig = {
@@ -13,19 +13,7 @@ const config: FakeHubConfig = {
 
 let hub: FakeHub;
 let ws: Workspace | undefined;
-beforeAll(async () => {
-  hub = await startHub(config);
-});
-afterAll(async () => {
-  await hub.stop();
-});
-afterEach(() => {
-  killLeftovers();
-  hub.faults.clear();
-  hub.resetRequests();
-  ws?.cleanup();
-  ws = undefined;
-});
+useSharedHub(config, { started: (h) => (hub = h), workspace: () => ws });
 
 async function partialSize(w: Workspace, blob: string): Promise<number> {
   return (await stat(cacheLayout(w.root, 'bigcode/large').incompletePath(blob)).catch(() => ({ size: 0 }))).size;

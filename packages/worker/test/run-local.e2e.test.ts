@@ -2,10 +2,10 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { listShards, openStore } from '@hfhpc/core';
 import type { FakeHub, FakeHubConfig } from '@hfhpc/fakehub';
-import { cdnRequestsWithAuth, checkCache, contentRequests, killLeftovers, runCli, startHub, until, within, workspace, type PlannedFile, type Workspace } from './helpers/e2e.js';
+import { cdnRequestsWithAuth, checkCache, contentRequests, runCli, until, useSharedHub, within, workspace, type PlannedFile, type Workspace } from './helpers/e2e.js';
 
 const config: FakeHubConfig = {
   repos: [
@@ -21,19 +21,7 @@ const config: FakeHubConfig = {
 
 let hub: FakeHub;
 let ws: Workspace | undefined;
-beforeAll(async () => {
-  hub = await startHub(config);
-});
-afterAll(async () => {
-  await hub.stop();
-});
-afterEach(() => {
-  killLeftovers();
-  hub.faults.clear();
-  hub.resetRequests();
-  ws?.cleanup();
-  ws = undefined;
-});
+useSharedHub(config, { started: (h) => (hub = h), workspace: () => ws });
 
 function manifest(w: Workspace, repo: string): string {
   const path = join(w.dir, 'manifest.yaml');

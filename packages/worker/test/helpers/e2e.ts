@@ -1,5 +1,6 @@
 // End-to-end helpers: fakehub in the test process, `hfhpc work` as real child processes
 // running the built CLI, and a check of the resulting cache against the plan.
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
@@ -86,6 +87,25 @@ export interface Run {
 }
 
 const live = new Set<ChildProcess>();
+
+/**
+ * One fakehub for a test file, started before its tests (handed over through `started`) and
+ * stopped after them. After each test the `hfhpc work` processes left running are killed, the
+ * hub's faults and request log cleared, and the test's workspace removed.
+ */
+export function useSharedHub(config: FakeHubConfig, test: { started: (hub: FakeHub) => void; workspace: () => Workspace | undefined }): void {
+  let hub: FakeHub | undefined;
+  beforeAll(async () => test.started((hub = await startHub(config))));
+  afterAll(async () => {
+    await hub?.stop();
+  });
+  afterEach(() => {
+    killLeftovers();
+    hub?.faults.clear();
+    hub?.resetRequests();
+    test.workspace()?.cleanup();
+  });
+}
 
 /** Kill (SIGKILL) every child a test started that is still running: call from afterEach. */
 export function killLeftovers(): void {
