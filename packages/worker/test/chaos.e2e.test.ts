@@ -11,7 +11,7 @@ import { readdir, realpath, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cacheLayout, listShards, openStore, recentEvents, type ShardRow, type Store } from '@hfhpc/core';
-import type { FakeHub, FakeHubConfig } from '@hfhpc/fakehub';
+import type { FakeHub, FakeHubConfig, FaultHandle } from '@hfhpc/fakehub';
 import { checkCache, killLeftovers, runCli, runWork, startHub, until, within, workspace, type PlannedFile, type Run, type Workspace } from './helpers/e2e.js';
 
 const MiB = 1024 * 1024;
@@ -66,19 +66,21 @@ function prng(seed: number): () => number {
   };
 }
 
-function installFaults(hub: FakeHub): void {
-  // Paced CDN bodies for the big files (per request): a 6 MiB file takes about 12 s.
-  hub.faults.bandwidth({ host: 'cdn', path: /^(shards\/|part-)/, bytesPerSecond: 512 * 1024 });
-  hub.faults.dropConnection({ host: 'cdn', afterBytes: 256 * 1024, skip: 2, count: 4 });
-  hub.faults.serverError({ host: 'cdn', status: 502, skip: 3, count: 2 });
-  hub.faults.serverError({ endpoint: 'resolve', status: 500, skip: 20, count: 3 });
-  hub.faults.rateLimit({ endpoint: 'resolve', retryAfter: 1, skip: 60, count: 2 });
-  hub.faults.slowFirstByte({ endpoint: 'resolve', delayMs: 1500, skip: 10, count: 3 });
-  // A corrupt byte inside a later range of a big file (only a body covering that offset gets it).
-  hub.faults.corruptBytes({ host: 'cdn', path: /^shards\//, offset: 2 * MiB + 12_345, count: 1 });
-  hub.faults.corruptBytes({ endpoint: 'resolve', path: /^data\//, skip: 30, count: 1 });
-  hub.faults.expireCdnUrls({ skip: 5, count: 2 });
-  hub.faults.ignoreRange({ host: 'cdn', skip: 4, count: 1 });
+function installFaults(hub: FakeHub): FaultHandle[] {
+  return [
+    // Paced CDN bodies for the big files (per request): a 6 MiB file takes about 12 s.
+    hub.faults.bandwidth({ host: 'cdn', path: /^(shards\/|part-)/, bytesPerSecond: 512 * 1024 }),
+    hub.faults.dropConnection({ host: 'cdn', afterBytes: 256 * 1024, skip: 2, count: 4 }),
+    hub.faults.serverError({ host: 'cdn', status: 502, skip: 3, count: 2 }),
+    hub.faults.serverError({ endpoint: 'resolve', status: 500, skip: 20, count: 3 }),
+    hub.faults.rateLimit({ endpoint: 'resolve', retryAfter: 1, skip: 60, count: 2 }),
+    hub.faults.slowFirstByte({ endpoint: 'resolve', delayMs: 1500, skip: 10, count: 3 }),
+    // A corrupt byte inside a later range of a big file (only a body covering that offset gets it).
+    hub.faults.corruptBytes({ host: 'cdn', path: /^shards\//, offset: 2 * MiB + 12_345, count: 1 }),
+    hub.faults.corruptBytes({ endpoint: 'resolve', path: /^data\//, skip: 30, count: 1 }),
+    hub.faults.expireCdnUrls({ skip: 5, count: 2 }),
+    hub.faults.ignoreRange({ host: 'cdn', skip: 4, count: 1 }),
+  ];
 }
 
 interface Worker {
@@ -195,7 +197,8 @@ describe('chaos', () => {
     expect(planned).toMatchObject({ files: files.length, shards: SHARDS });
     const planId = planned.plan_id;
 
-    installFaults(hub);
+    const faults = installFaults(hub);
+    const began = Date.now();
     const workers: Worker[] = [];
     const start = (taskId: number): Worker => {
       const run = runWork(w, hub, ['--task-id', String(taskId), '--lease-ttl', String(TTL_S), '--concurrency', '2', '--progress-interval', '5']);
@@ -213,6 +216,8 @@ describe('chaos', () => {
     // The chaos phase.
     let kills = 0;
     let stops = 0;
+    /** Events that hit a worker holding a lease at that moment (not one idle between shards). */
+    let onHolder = 0;
     const pending: Promise<void>[] = [];
     const conts = new Set<NodeJS.Timeout>();
     const chaosEnd = Date.now() + CHAOS_MS;
@@ -225,7 +230,10 @@ describe('chaos', () => {
         continue;
       }
       const victim = candidates[Math.floor(rng() * candidates.length)];
-      if (rng() < 0.5) {
+      if (shards().some((sh) => sh.state === 'running' && sh.owner?.endsWith(`:${victim.run.child.pid}`))) onHolder++;
+      // The first two events are one of each kind; then a coin decides.
+      const kind = kills + stops < 2 ? (kills === 0 ? 'kill' : 'stop') : rng() < 0.5 ? 'kill' : 'stop';
+      if (kind === 'kill') {
         victim.killed = true;
         victim.run.child.kill('SIGKILL');
         kills++;
@@ -245,6 +253,7 @@ describe('chaos', () => {
       }
     }
 
+    const chaosMs = Date.now() - began;
     // Wake the frozen, let the requeued start, then let everyone finish; while work is left and
     // nothing runs, start a fresh task once no live lease is left (bounded).
     for (const t of conts) clearTimeout(t);
@@ -267,13 +276,20 @@ describe('chaos', () => {
     const exits = workers.map((x) => (x.killed ? `${x.exit}k` : String(x.exit)));
     const finalShards = shards();
     const { problems: strayProblems, partials, temps } = await strays(w.root, files);
+    const logs = workers.map((x) => x.run.stderrSoFar()).join('\n');
+    const count = (re: RegExp) => logs.match(re)?.length ?? 0;
     process.stderr.write(
-      `chaos: seed ${SEED}, kills ${kills}, stops ${stops}, fresh ${fresh}, workers ${workers.length}, exits [${exits.join(' ')}], ` +
-        `shards done ${finalShards.filter((s) => s.state === 'done').length}/${SHARDS}, partials left ${partials}, temp files left ${temps}\n`,
+      `chaos: seed ${SEED}, kills ${kills}, stops ${stops} (${onHolder} on a lease holder), chaos ${Math.round(chaosMs / 1000)} s, ` +
+        `total ${Math.round((Date.now() - began) / 1000)} s, fresh ${fresh}, workers ${workers.length}, exits [${exits.join(' ')}], ` +
+        `shards done ${finalShards.filter((s) => s.state === 'done').length}/${SHARDS}, resumes ${count(/resuming .* at byte/g)}, ` +
+        `leases lost ${count(/lost the lease/g)}, faults fired ${faults.map((f) => `${f.kind}:${f.hits}`).join(' ')}, ` +
+        `partials left ${partials}, temp files left ${temps}\n`,
     );
     const badExits = workers.filter((x) => (x.killed ? x.exit !== 137 : ![0, 1, 75].includes(x.exit!)));
     for (const x of badExits) process.stderr.write(`chaos: worker ${x.n} (task ${x.taskId}) exit ${x.exit}:\n${x.run.stderrSoFar().slice(-4000)}\n`);
 
+    // The chaos happened, and while work was in flight (not only to idle workers).
+    expect({ kills: kills >= 1, stops: stops >= 1, events: kills + stops >= 4, onHolder: onHolder >= 1 }).toEqual({ kills: true, stops: true, events: true, onHolder: true });
     // Exit codes: killed by us, or a documented one; never 70.
     expect(badExits.map((x) => `worker ${x.n} exit ${x.exit}`)).toEqual([]);
     expect(finalShards.map((s) => ({ index: s.index, state: s.state, lastError: s.lastError }))).toEqual(
