@@ -75,12 +75,24 @@ function installFaults(hub: FakeHub): FaultHandle[] {
     hub.faults.serverError({ endpoint: 'resolve', status: 500, skip: 20, count: 3 }),
     hub.faults.rateLimit({ endpoint: 'resolve', retryAfter: 1, skip: 60, count: 2 }),
     hub.faults.slowFirstByte({ endpoint: 'resolve', delayMs: 1500, skip: 10, count: 3 }),
-    // A corrupt byte inside a later range of a big file (only a body covering that offset gets it).
-    hub.faults.corruptBytes({ host: 'cdn', path: /^shards\//, offset: 2 * MiB + 12_345, count: 1 }),
+    // A corrupt byte inside a later range of a big file (only a body covering that offset gets
+    // it), at most once per file: a bad byte a stale writer leaves in a partial that another
+    // task resumes must not end up in a published blob.
+    hub.faults.corruptBytes({ host: 'cdn', path: /^shards\/part-[0247]\.bin$/, offset: 2 * MiB + 12_345, count: 1 }),
+    ...([[1, 1.5], [3, 3.2], [5, 0.7], [6, 4.1]] as const).map(([i, at]) =>
+      hub.faults.corruptBytes({ host: 'cdn', path: `shards/part-${i}.bin`, offset: Math.round(at * MiB), count: 1 }),
+    ),
     hub.faults.corruptBytes({ endpoint: 'resolve', path: /^data\//, skip: 30, count: 1 }),
     hub.faults.expireCdnUrls({ skip: 5, count: 2 }),
-    hub.faults.ignoreRange({ host: 'cdn', skip: 4, count: 1 }),
+    hub.faults.ignoreRange({ host: 'cdn', skip: 4, count: 2 }),
   ];
+}
+
+/** `kind:hits` per fault kind, for the summary line. */
+function faultHits(faults: FaultHandle[]): string {
+  const by = new Map<string, number>();
+  for (const f of faults) by.set(f.kind, (by.get(f.kind) ?? 0) + f.hits);
+  return [...by].map(([k, n]) => `${k}:${n}`).join(' ');
 }
 
 interface Worker {
@@ -282,7 +294,7 @@ describe('chaos', () => {
       `chaos: seed ${SEED}, kills ${kills}, stops ${stops} (${onHolder} on a lease holder), chaos ${Math.round(chaosMs / 1000)} s, ` +
         `total ${Math.round((Date.now() - began) / 1000)} s, fresh ${fresh}, workers ${workers.length}, exits [${exits.join(' ')}], ` +
         `shards done ${finalShards.filter((s) => s.state === 'done').length}/${SHARDS}, resumes ${count(/resuming .* at byte/g)}, ` +
-        `leases lost ${count(/lost the lease/g)}, faults fired ${faults.map((f) => `${f.kind}:${f.hits}`).join(' ')}, ` +
+        `leases lost ${count(/lost the lease/g)}, faults fired ${faultHits(faults)}, ` +
         `partials left ${partials}, temp files left ${temps}\n`,
     );
     const badExits = workers.filter((x) => (x.killed ? x.exit !== 137 : ![0, 1, 75].includes(x.exit!)));
