@@ -4,7 +4,7 @@
 // byte-exact through its snapshot path, only verified bytes at final paths, a sound database,
 // one holder per fence, and `status --json` agreeing with the disk.
 // Reproduce a run with HFHPC_CHAOS_SEED=<seed printed in the summary line>.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createHash, randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, realpath, writeFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cacheLayout, listShards, openStore, recentEvents, type ShardRow, type Store } from '@hfhpc/core';
 import type { FakeHub, FakeHubConfig, FaultHandle } from '@hfhpc/fakehub';
-import { checkCache, killLeftovers, runCli, runWork, startHub, until, within, workspace, type PlannedFile, type Run, type Workspace } from './helpers/e2e.js';
+import { checkCache, runCli, runWork, until, useSharedHub, within, workspace, type PlannedFile, type Run, type Workspace } from './helpers/e2e.js';
 
 const MiB = 1024 * 1024;
 const WORKERS = 6;
@@ -106,19 +106,8 @@ interface Worker {
 
 let hub: FakeHub;
 let ws: Workspace | undefined;
-beforeAll(async () => {
-  // Signed CDN URLs live 6 s: a worker frozen or retrying past that resumes with an expired URL.
-  hub = await startHub(config, { cdnUrlTtlSeconds: 6 });
-});
-afterAll(async () => {
-  await hub?.stop();
-});
-afterEach(() => {
-  killLeftovers();
-  hub?.faults.clear();
-  hub?.resetRequests();
-  ws?.cleanup();
-});
+// Signed CDN URLs live 6 s: a worker frozen or retrying past that resumes with an expired URL.
+useSharedHub(config, { started: (h) => (hub = h), workspace: () => ws }, { cdnUrlTtlSeconds: 6 });
 
 function withStore<T>(dbPath: string, fn: (store: Store) => T): T {
   const store = openStore({ path: dbPath, readonly: true, create: false });
@@ -277,7 +266,12 @@ describe('chaos', () => {
     await Promise.all(pending);
     let fresh = 0;
     for (;;) {
-      await within(Promise.all(live().map((x) => x.run.done)), 120_000, 'the workers to finish');
+      await within(Promise.all(live().map((x) => x.run.done)), 90_000, 'the workers to finish').catch((err: Error) => {
+        // A hang is a finding: say which task, holding what, and what it logged last.
+        for (const x of live()) process.stderr.write(`chaos: seed ${SEED}, worker ${x.n} (task ${x.taskId}, pid ${x.run.child.pid}) still running:\n${x.run.stderrSoFar().slice(-3000)}\n`);
+        process.stderr.write(`chaos: shards ${JSON.stringify(shards().map((sh) => [sh.index, sh.state, sh.owner, sh.filesDone, sh.filesTotal]))}\n`);
+        throw err;
+      });
       const now = shards();
       if (now.every((s) => s.state === 'done') || now.some((s) => s.state === 'failed') || fresh >= MAX_FRESH) break;
       await until(() => shards().every((s) => s.state !== 'running' || (s.leaseExpiresAt ?? 0) < Date.now()), 4 * TTL_S * 1000, 'the last leases to expire');
