@@ -333,6 +333,16 @@ describe('chaos', () => {
       // Every claim left its event: the shard's claim counter matches.
       expect(finalShards.map((s) => [s.index, s.attempts])).toEqual(finalShards.map((s) => [s.index, fences.get(s.index)?.length ?? 0]));
       expect(finalShards.every((s) => (fences.get(s.index)?.length ?? 0) >= 1)).toBe(true);
+      // The workers' own view: each claim they logged is one the database granted, none twice,
+      // and no shard was finished as done by two of them.
+      const logs = workers.map((x) => x.run.stderrSoFar()).join('\n');
+      const logged = [...logs.matchAll(/claimed shard (\d+) \(fence (\d+)\)/g)].map((m) => `${m[1]}/${m[2]}`);
+      const granted = new Set(claims.map((e) => `${(e.detail as { index: number }).index}/${(e.detail as { fence: number }).fence}`));
+      expect(logged.length).toBeGreaterThanOrEqual(SHARDS);
+      expect(logged.filter((c, i) => logged.indexOf(c) !== i || !granted.has(c))).toEqual([]);
+      const doneLogged = finalShards.map((s) => [s.index, logs.match(new RegExp(`\\] shard ${s.index}: done$`, 'gm'))?.length ?? 0]);
+      expect(doneLogged.filter(([, n]) => n > 1)).toEqual([]);
+      expect(doneLogged.some(([, n]) => n === 1)).toBe(true);
     });
 
     // `status --json` agrees with what is on disk.
