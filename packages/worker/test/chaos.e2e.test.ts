@@ -25,7 +25,13 @@ const CHAOS_MS = 45_000;
 const MAX_FRESH = 6;
 /** Everything after the chaos phase, in all. */
 const DRAIN_MS = 90_000;
-const SEED = process.env.HFHPC_CHAOS_SEED ? Number(process.env.HFHPC_CHAOS_SEED) : randomInt(2 ** 31);
+const SEED = chaosSeed(process.env.HFHPC_CHAOS_SEED);
+
+function chaosSeed(given: string | undefined): number {
+  if (given === undefined || given === '') return randomInt(2 ** 31);
+  if (!/^\d+$/.test(given)) throw new Error(`HFHPC_CHAOS_SEED must be a non-negative integer (the seed a chaos summary printed), got "${given}"`);
+  return Number(given);
+}
 
 // Big LFS files paced by a bandwidth cap so that kills and stops land mid-file, one blob under
 // two paths and in a second repo, many small git files, small LFS files, an empty file.
