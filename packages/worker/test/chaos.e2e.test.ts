@@ -3,11 +3,12 @@
 // or freezes them with SIGSTOP past their lease. Afterwards the contract must hold: every file
 // byte-exact through its snapshot path, only verified bytes at final paths, a sound database,
 // one holder per fence, and `status --json` agreeing with the disk.
-// Reproduce a run with HFHPC_CHAOS_SEED=<seed printed in the summary line>.
+// Reproduce a run with HFHPC_CHAOS_SEED=<seed printed in the summary line>; HFHPC_CHAOS_LOGS=<dir>
+// keeps every worker's log there.
 import { describe, expect, it } from '@jest/globals';
 import { createHash, randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, realpath, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, realpath, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cacheLayout, listShards, openStore, recentEvents, type ShardRow, type Store } from '@hfhpc/core';
@@ -305,6 +306,12 @@ describe('chaos', () => {
       await Promise.all(workers.map((x) => x.run.done));
     } finally {
       await summary().catch((err: Error) => process.stderr.write(`chaos: seed ${SEED}, no summary: ${err.message}\n`));
+      // The workers' logs, kept for a post-mortem when asked (the workspace is removed).
+      const keep = process.env.HFHPC_CHAOS_LOGS;
+      if (keep) {
+        await mkdir(keep, { recursive: true });
+        for (const x of workers) await writeFile(join(keep, `worker-${x.n}-task-${x.taskId}.log`), `exit ${x.exit}${x.killed ? ' (SIGKILL sent)' : ''}\n${x.run.stderrSoFar()}`);
+      }
     }
 
     const finalShards = shards();
