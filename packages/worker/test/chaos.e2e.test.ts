@@ -110,6 +110,7 @@ interface Worker {
   run: Run;
   stopped: boolean;
   killed: boolean;
+  termed: boolean;
   exit?: number;
 }
 
@@ -212,7 +213,7 @@ describe('chaos', () => {
     const workers: Worker[] = [];
     const start = (taskId: number): Worker => {
       const run = runWork(w, hub, ['--task-id', String(taskId), '--lease-ttl', String(TTL_S), '--concurrency', '2', '--progress-interval', '5']);
-      const wk: Worker = { n: workers.length, taskId, run, stopped: false, killed: false };
+      const wk: Worker = { n: workers.length, taskId, run, stopped: false, killed: false, termed: false };
       void run.done.then((r) => (wk.exit = r.code));
       workers.push(wk);
       return wk;
@@ -226,18 +227,19 @@ describe('chaos', () => {
 
     let kills = 0;
     let stops = 0;
+    let terms = 0;
     /** Events that hit a worker holding a lease at that moment (not one idle between shards). */
     let onHolder = 0;
     let fresh = 0;
     let chaosMs = 0;
     /** The line to reproduce a run from; printed however the run ends. */
     const summary = async (): Promise<void> => {
-      const exits = workers.map((x) => (x.killed ? `${x.exit}k` : String(x.exit)));
+      const exits = workers.map((x) => `${x.exit}${x.killed ? 'k' : x.termed ? 't' : ''}`);
       const { partials, temps } = await strays(w.root, files);
       const logs = workers.map((x) => x.run.stderrSoFar()).join('\n');
       const count = (re: RegExp) => logs.match(re)?.length ?? 0;
       process.stderr.write(
-        `chaos: seed ${SEED}, kills ${kills}, stops ${stops} (${onHolder} on a lease holder), chaos ${Math.round(chaosMs / 1000)} s, ` +
+        `chaos: seed ${SEED}, kills ${kills}, stops ${stops}, terms ${terms} (${onHolder} on a lease holder), chaos ${Math.round(chaosMs / 1000)} s, ` +
           `total ${Math.round((Date.now() - began) / 1000)} s, fresh ${fresh}, workers ${workers.length}, exits [${exits.join(' ')}], ` +
           `shards done ${shards().filter((s) => s.state === 'done').length}/${SHARDS}, resumes ${count(/resuming .* at byte/g)}, ` +
           `leases lost ${count(/lost the lease/g)}, faults fired ${faultHits(faults)}, partials left ${partials}, temp files left ${temps}\n`,
@@ -248,7 +250,7 @@ describe('chaos', () => {
       const pending: Promise<void>[] = [];
       const conts = new Set<NodeJS.Timeout>();
       const chaosEnd = Date.now() + CHAOS_MS;
-      while (kills + stops < MAX_EVENTS && Date.now() < chaosEnd) {
+      while (kills + stops + terms < MAX_EVENTS && Date.now() < chaosEnd) {
         await sleep(1000 + rng() * 2000);
         if (allDone()) break;
         const candidates = live().filter((x) => !x.stopped);
@@ -258,12 +260,20 @@ describe('chaos', () => {
         }
         const victim = candidates[Math.floor(rng() * candidates.length)];
         if (shards().some((sh) => sh.state === 'running' && sh.owner?.endsWith(`:${victim.run.child.pid}`))) onHolder++;
-        // The first two events are one of each kind; then a coin decides.
-        const kind = kills + stops < 2 ? (kills === 0 ? 'kill' : 'stop') : rng() < 0.5 ? 'kill' : 'stop';
-        if (kind === 'kill') {
-          victim.killed = true;
-          victim.run.child.kill('SIGKILL');
-          kills++;
+        // The first two events are a kill and a stop; then mostly those, sometimes the polite
+        // SIGTERM a Slurm requeue or time limit sends (lease released, exit 75).
+        const r = rng();
+        const kind = kills + stops < 2 ? (kills === 0 ? 'kill' : 'stop') : r < 0.45 ? 'kill' : r < 0.9 ? 'stop' : 'term';
+        if (kind === 'kill' || kind === 'term') {
+          if (kind === 'kill') {
+            victim.killed = true;
+            victim.run.child.kill('SIGKILL');
+            kills++;
+          } else {
+            victim.termed = true;
+            victim.run.child.kill('SIGTERM');
+            terms++;
+          }
           // Requeued after a while, under the same task id.
           const delay = rng() * 1.5 * TTL_S * 1000;
           pending.push(sleep(delay).then(() => void start(victim.taskId)));
@@ -310,7 +320,7 @@ describe('chaos', () => {
       const keep = process.env.HFHPC_CHAOS_LOGS;
       if (keep) {
         await mkdir(keep, { recursive: true });
-        for (const x of workers) await writeFile(join(keep, `worker-${x.n}-task-${x.taskId}.log`), `exit ${x.exit}${x.killed ? ' (SIGKILL sent)' : ''}\n${x.run.stderrSoFar()}`);
+        for (const x of workers) await writeFile(join(keep, `worker-${x.n}-task-${x.taskId}.log`), `exit ${x.exit}${x.killed ? ' (SIGKILL sent)' : x.termed ? ' (SIGTERM sent)' : ''}\n${x.run.stderrSoFar()}`);
       }
     }
 
@@ -321,9 +331,11 @@ describe('chaos', () => {
     for (const x of badExits) process.stderr.write(`chaos: worker ${x.n} (task ${x.taskId}) exit ${x.exit}:\n${x.run.stderrSoFar().slice(-4000)}\n`);
 
     // The chaos happened, and while work was in flight (not only to idle workers).
-    expect({ kills: kills >= 1, stops: stops >= 1, events: kills + stops >= 4, onHolder: onHolder >= 1 }).toEqual({ kills: true, stops: true, events: true, onHolder: true });
-    // Exit codes: killed by us, or a documented one; never 70.
+    expect({ kills: kills >= 1, stops: stops >= 1, events: kills + stops + terms >= 4, onHolder: onHolder >= 1 }).toEqual({ kills: true, stops: true, events: true, onHolder: true });
+    // Exit codes: killed by us, or a documented one; never 70. SIGTERM means 75 (0 if it came
+    // as the task finished).
     expect(badExits.map((x) => `worker ${x.n} exit ${x.exit}`)).toEqual([]);
+    expect(workers.filter((x) => x.termed && ![75, 0].includes(x.exit!)).map((x) => `worker ${x.n} exit ${x.exit} after SIGTERM`)).toEqual([]);
     expect(finalShards.map((s) => ({ index: s.index, state: s.state, lastError: s.lastError }))).toEqual(
       finalShards.map((s) => ({ index: s.index, state: 'done', lastError: s.lastError })),
     );
