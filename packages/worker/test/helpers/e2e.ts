@@ -89,13 +89,17 @@ export interface Run {
 const live = new Set<ChildProcess>();
 
 /**
- * One fakehub for a test file, started before its tests (handed over through `started`) and
+ * One fakehub for a test file (with `options`), started before its tests (handed over through `started`) and
  * stopped after them. After each test the `hfhpc work` processes left running are killed, the
  * hub's faults and request log cleared, and the test's workspace removed.
  */
-export function useSharedHub(config: FakeHubConfig, test: { started: (hub: FakeHub) => void; workspace: () => Workspace | undefined }): void {
+export function useSharedHub(
+  config: FakeHubConfig,
+  test: { started: (hub: FakeHub) => void; workspace: () => Workspace | undefined },
+  options: Partial<FakeHubOptions> = {},
+): void {
   let hub: FakeHub | undefined;
-  beforeAll(async () => test.started((hub = await startHub(config))));
+  beforeAll(async () => test.started((hub = await startHub(config, options))));
   afterAll(async () => {
     await hub?.stop();
   });
