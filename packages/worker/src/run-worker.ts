@@ -249,10 +249,12 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
   // still be ours: only the database can say. Writes wait for that answer; the lease is lost
   // only when the database says so, never because the local clock ran past it.
   let confirming: Promise<void> | undefined;
+  let over = false;
   const confirm = (): Promise<void> => {
     confirming ??= (async () => {
       for (;;) {
         if (abort.signal.aborted) throw abort.signal.reason;
+        if (over) throw new LeaseLostError(`shard ${current.index} is no longer worked on by this task`, { hint: 'nothing to do' });
         try {
           beat();
           return;
@@ -327,6 +329,7 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
     }
     throw cause;
   } finally {
+    over = true;
     hb.stop();
     p.signals.signal.removeEventListener('abort', onStop);
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, opendir, rm, stat } from 'node:fs/promises';
 import {
   AuthError,
   HfhpcError,
@@ -103,11 +103,17 @@ async function sizeOf(path: string): Promise<number | undefined> {
   return st?.isFile() ? st.size : undefined;
 }
 
-/** The partial files in a blobs folder by the blob they become (every claim's, and the legacy name). */
+/**
+ * The partial files in a blobs folder by the blob they become (every claim's, and the legacy
+ * name). Streamed: only partial names are kept, however many blobs the folder holds.
+ */
 async function listPartials(layout: CacheLayout): Promise<Map<string, string[]>> {
   const byBlob = new Map<string, string[]>();
-  const names = await readdir(layout.blobsDir).catch(() => [] as string[]);
-  for (const name of names) {
+  const dir = await opendir(layout.blobsDir).catch(() => undefined);
+  if (!dir) return byBlob;
+  for await (const entry of dir) {
+    const name = entry.name;
+    if (!name.endsWith('.incomplete')) continue;
     const p = parsePartialName(name);
     if (!p) continue;
     let list = byBlob.get(p.blob);
@@ -160,9 +166,10 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
   const repoFailure = new Map<string, string>();
   // This claim's partial files: a name (and so an inode) no other claim writes.
   const tag = partialTag(claim, randomBytes(4).toString('hex'));
-  // Partials an earlier claim may have left (killed, frozen, released): only a re-claim, or a
-  // shard with recorded progress, can have any, and then each blobs folder is listed once.
-  const mayResume = claim.fence > 1 || files.some((f) => f.state !== 'done' && f.bytesDone > 0);
+  // Partials an earlier claim may have left (killed, frozen, released): only a re-claim, a
+  // shard with recorded progress, or a re-plan (an earlier plan's tasks) can have any; then
+  // each blobs folder is scanned once for this claim.
+  const mayResume = claim.fence > 1 || claim.planId > 1 || files.some((f) => f.state !== 'done' && f.bytesDone > 0);
   const earlierPartials = new Map<string, Promise<Map<string, string[]>>>();
   const partialsOf = async (layout: CacheLayout, blob: string): Promise<string[]> => {
     if (!mayResume) return [];
