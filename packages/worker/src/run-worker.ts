@@ -22,7 +22,6 @@ import {
   leaseOwner,
   listShards,
   parseLeaseOwner,
-  assertFence,
   openStore,
   releaseLease,
   setThrottle,
@@ -270,12 +269,16 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
     })().finally(() => (confirming = undefined));
     return confirming;
   };
+  // Publishing needs the fence to be this claim's. The last heartbeat checked it in the database
+  // (owner and fence) and no other claim can exist before that lease expires: release, finish
+  // and expiry are ours or come after the expiry, and cleanup takes back only a dead holder's.
+  // So within the deadline that check stands; past it, `confirm` asks the database again. No
+  // database read per blob: in rollback-journal mode a read waits on every writer's lock.
   const lease: DownloadLease = {
     writableUntil: () => current.expiresAt - margin,
     confirm,
     beforePublish: async () => {
       if (p.now() >= current.expiresAt - margin) await confirm();
-      p.store.read((db) => assertFence(db, current));
     },
   };
   const progress = {
@@ -364,8 +367,9 @@ function takeBackDeadLeases(params: { store: Store; planId: number; host: string
     if (!sameSlurmTask && leaseHolderAlive({ owner: s.owner, expiresAt: s.leaseExpiresAt, now: params.now(), host })) continue;
     const claim: Claim = { shardId: s.id, planId, index: s.index, fence: s.fence, owner: s.owner, expiresAt: s.leaseExpiresAt };
     try {
-      releaseLease(store, claim, { reason: `holder ${s.owner} is no longer running on ${host}` });
-      log.info(`took back shard ${s.index}: its holder ${s.owner} is no longer running`);
+      const why = sameSlurmTask ? 'an earlier run of this array task' : `its pid no longer exists on ${host}`;
+      releaseLease(store, claim, { reason: `holder ${s.owner} is gone: ${why}` });
+      log.info(`took back shard ${s.index}: its holder ${s.owner} is no longer running (${why})`);
       n++;
     } catch (err) {
       if (!isLeaseError(err)) throw err;

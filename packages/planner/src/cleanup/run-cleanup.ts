@@ -22,7 +22,8 @@ export interface CleanupPartial extends PartialFile {
 
 export interface CleanupReport {
   dry_run: boolean;
-  expired_leases: { shard: number; plan_id: number; owner: string; expired_at: string }[];
+  /** `holder_gone`: not expired yet, but held on this host by a pid that no longer exists. */
+  expired_leases: { shard: number; plan_id: number; owner: string; expired_at: string; holder_gone?: true }[];
   partials: CleanupPartial[];
   /** Corrupt blobs `verify` moved aside. */
   quarantine_removed: string[];
@@ -73,6 +74,7 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
       }))
     : expireLeases(store);
   // Unexpired leases whose holder is gone from this host (killed, or it could not release).
+  const gone: { index: number; planId: number; owner: string; expiresAt: number }[] = [];
   for (const l of listLeases(store).filter((row) => row.expiresAt > now && !alive(row))) {
     if (!dryRun) {
       try {
@@ -82,7 +84,7 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
         throw err;
       }
     }
-    expired.push({ index: l.index, planId: l.planId, owner: l.owner, expiresAt: l.expiresAt });
+    gone.push({ index: l.index, planId: l.planId, owner: l.owner, expiresAt: l.expiresAt });
   }
 
   const live = listLeases(store).filter(alive);
@@ -121,7 +123,10 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
 
   return {
     dry_run: dryRun,
-    expired_leases: expired.map((e) => ({ shard: e.index, plan_id: e.planId, owner: e.owner, expired_at: new Date(e.expiresAt).toISOString() })),
+    expired_leases: [
+      ...expired.map((e) => ({ shard: e.index, plan_id: e.planId, owner: e.owner, expired_at: new Date(e.expiresAt).toISOString() })),
+      ...gone.map((e) => ({ shard: e.index, plan_id: e.planId, owner: e.owner, expired_at: new Date(e.expiresAt).toISOString(), holder_gone: true as const })),
+    ],
     partials,
     quarantine_removed: quarantined.map((q) => path.relative(root, q.path)),
     events_pruned: eventsPruned,

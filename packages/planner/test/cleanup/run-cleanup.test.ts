@@ -125,7 +125,7 @@ describe('runCleanup', () => {
       aside: partial('here.parquet', here, '.aside-0011aabb'),
     };
     const r = await runCleanup({ store: f.store, root: f.root, host, isPidAlive: (pid) => pid === 4002 });
-    expect(r.expired_leases).toEqual([{ shard: 0, plan_id: f.planId, owner: `local@${host}:4001`, expired_at: expect.any(String) }]);
+    expect(r.expired_leases).toEqual([{ shard: 0, plan_id: f.planId, owner: `local@${host}:4001`, expired_at: expect.any(String), holder_gone: true }]);
     const verdicts = Object.fromEntries(r.partials.map((p) => [p.path, [p.verdict, p.removed]]));
     expect(verdicts).toEqual({
       [paths.gone]: ['resumable', false],
