@@ -11,6 +11,54 @@ const COMMIT_RE = /^[0-9a-f]{40}$/;
 // git blob sha1 (40 hex) for regular files, sha256 (64 hex) for LFS files.
 const ETAG_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
+const TAG_RE = /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$/;
+const PARTIAL_RE = /^([0-9a-f]{40}|[0-9a-f]{64})(?:\.([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*))?\.incomplete$/;
+const CLAIM_TAG_RE = /^p(\d+)s(\d+)f(\d+)-[0-9a-z]+$/;
+
+const ASIDE_RE = /(?:^|\.)aside-[0-9a-f]+$/;
+
+export interface PartialName {
+  /** The blob it becomes. */
+  blob: string;
+  /** Absent for the legacy shared name `<etag>.incomplete`. */
+  tag?: string;
+  /** The claim that writes it (`partialTag`). */
+  claim?: { planId: number; index: number; fence: number };
+  /** Moved aside by a takeover (`.aside-<random>`): its bytes were copied on, it is never resumed in place. */
+  aside: boolean;
+}
+
+/**
+ * A partial download's file name taken apart, or undefined when it is not one of hfhpc's
+ * (another tool's partials in the same folder are theirs, never touched).
+ */
+export function parsePartialName(name: string): PartialName | undefined {
+  const m = PARTIAL_RE.exec(name);
+  if (!m) return undefined;
+  const blob = m[1] as string;
+  const tag = m[2];
+  if (tag === undefined) return { blob, aside: false };
+  const aside = ASIDE_RE.test(tag);
+  const claim = parsePartialTag(aside ? tag.replace(ASIDE_RE, '') : tag);
+  if (!claim && !aside) return undefined;
+  return { blob, tag, ...(claim ? { claim } : {}), aside };
+}
+
+/**
+ * The tag of one claim's partial files: plan, shard index and fence (so `cleanup` can tell
+ * whose it is) and a random part (fences start again in every plan, and a file left by a crash
+ * must never be opened again as if it were new).
+ */
+export function partialTag(claim: { planId: number; index: number; fence: number }, random: string): string {
+  return `p${claim.planId}s${claim.index}f${claim.fence}-${random}`;
+}
+
+/** The claim named by a `partialTag`, or undefined for other tags. */
+export function parsePartialTag(tag: string): { planId: number; index: number; fence: number } | undefined {
+  const m = CLAIM_TAG_RE.exec(tag);
+  return m ? { planId: Number(m[1]), index: Number(m[2]), fence: Number(m[3]) } : undefined;
+}
+
 /** `W/"abc"` → `abc`: an ETag header value as a blob name (weak prefix and quotes removed). */
 export function stripEtag(etag: string): string {
   return etag.trim().replace(/^W\//i, '').replace(/^"(.*)"$/, '$1');
@@ -50,8 +98,12 @@ export interface CacheLayout {
   treesDir: string;
   /** `blobs/<etag>`: the verified content. */
   blobPath(etag: string): string;
-  /** `blobs/<etag>.incomplete`: the partial download, resumed across tasks. */
-  incompletePath(etag: string): string;
+  /**
+   * `blobs/<etag>.<tag>.incomplete`: one claim's partial download (`tag` from `partialTag`), a
+   * file only that claim writes; without a tag the shared name of hfhpc before per-claim
+   * partials (still resumed from, never written in place).
+   */
+  incompletePath(etag: string, tag?: string): string;
   /** `snapshots/<commit>` */
   snapshotDir(commit: string): string;
   /** `snapshots/<commit>/<path>`: where the symlink to the blob goes. */
@@ -74,6 +126,7 @@ export function cacheLayout(root: string, repo: string): CacheLayout {
   const etagOk = (etag: string): string => (ETAG_RE.test(etag) ? etag : bad('etag', etag, 'expected 40 or 64 lowercase hex digits', repo));
   const commitOk = (commit: string): string => (COMMIT_RE.test(commit) ? commit : bad('commit', commit, 'expected 40 lowercase hex digits', repo));
   const pathOk = (p: string): string => assertSafeRepoPath(p, { repo });
+  const tagOk = (tag: string): string => (TAG_RE.test(tag) ? tag : bad('partial tag', tag, 'expected letters, digits, `-` and `.`', repo));
   return {
     repoDir,
     blobsDir,
@@ -81,7 +134,7 @@ export function cacheLayout(root: string, repo: string): CacheLayout {
     refsDir,
     treesDir,
     blobPath: (etag) => path.join(blobsDir, etagOk(etag)),
-    incompletePath: (etag) => path.join(blobsDir, `${etagOk(etag)}.incomplete`),
+    incompletePath: (etag, tag) => path.join(blobsDir, `${etagOk(etag)}${tag === undefined ? '' : `.${tagOk(tag)}`}.incomplete`),
     snapshotDir: (commit) => path.join(snapshotsDir, commitOk(commit)),
     snapshotPath: (commit, filePath) => path.join(snapshotsDir, commitOk(commit), pathOk(filePath)),
     blobLinkTarget: (filePath, etag) => {

@@ -16,4 +16,5 @@ export * from './rate-limit-headers.js';
 export * from './http-error.js';
 export * from './hub/index.js';
 export * from './cache-writer.js';
+export * from './lease-holder.js';
 export * from './store/index.js';

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   InterruptedError,
   LeaseLostError,
@@ -17,7 +18,10 @@ import {
   getThrottle,
   heartbeat,
   latestPlan,
+  leaseHolderAlive,
   leaseOwner,
+  listShards,
+  parseLeaseOwner,
   openStore,
   releaseLease,
   setThrottle,
@@ -29,7 +33,7 @@ import {
 } from '@hfhpc/core';
 import { resolveConcurrency } from './concurrency.js';
 import type { DownloadFn } from './download-fn.js';
-import { downloadBlob } from './download/index.js';
+import { downloadBlob, type DownloadLease } from './download/index.js';
 import { assertWritableRoot, toDiskError } from './disk-error.js';
 import { DoneRecorder } from './done-recorder.js';
 import { startHeartbeat } from './heartbeat.js';
@@ -154,7 +158,12 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     const metaDone = new Set<number>();
     const claimsPerShard = new Map<number, number>();
     while (!signals.signal.aborted) {
-      const claim = claimShard(store, { planId: plan.id, owner, preferIndex: taskId, ttlMs, steal });
+      let claim = claimShard(store, { planId: plan.id, owner, preferIndex: taskId, ttlMs, steal });
+      // A shard held by a process of this host that no longer exists (killed, or it could not
+      // release its lease) is taken back now rather than after its lease runs out.
+      if (!claim && takeBackDeadLeases({ store, planId: plan.id, host, owner, now, log }) > 0) {
+        claim = claimShard(store, { planId: plan.id, owner, preferIndex: taskId, ttlMs, steal });
+      }
       if (!claim) break;
       const n = (claimsPerShard.get(claim.shardId) ?? 0) + 1;
       claimsPerShard.set(claim.shardId, n);
@@ -168,6 +177,9 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
       if (!steal || (outcome.state === 'pending' && n >= 2)) break;
     }
     if (signals.signal.aborted) throw signals.signal.reason;
+    // Never exit 0 with a shard still leased to this process: whatever path led here, give it
+    // back (exit 75, requeue) or say when its lease runs out (exit 1).
+    giveBackLeftovers({ store, planId: plan.id, owner, log });
     log.info(meter.line());
     if (result.failures.length > 0) {
       const shown = result.failures.slice(0, 5).map((f) => `${f.repo}/${f.path}: ${f.error}`);
@@ -219,20 +231,59 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
   // so not one per 64 MiB on a fast link.
   const batcher = new ProgressBatcher({ store, claim: current, flushMs: p.progressFlushMs, flushBytes: Number.MAX_SAFE_INTEGER, onError: (err) => isLeaseError(err) && lost(err) });
   const doneFiles = new DoneRecorder({ store, claim: () => current });
+  // The lease as far as this process knows it: writable until a margin before its expiry (a
+  // clock a little off on another host still finds it expired only after we stopped writing).
+  const margin = p.ttlMs / 4;
+  const beat = (): void => {
+    current = heartbeat(store, current, { ttlMs: p.ttlMs });
+    batcher.setClaim(current);
+  };
   const hb = startHeartbeat({
     intervalMs: p.ttlMs / 4,
-    beat: () => {
-      current = heartbeat(store, current, { ttlMs: p.ttlMs });
-      batcher.setClaim(current);
-    },
+    beat,
     onLost: lost,
     onError: (err) => log.warn(`heartbeat failed, retrying: ${(err as Error).message}`),
   });
-  // Between heartbeats, a process that was stopped (SIGSTOP, a frozen node) may wake after its
-  // lease expired: check the local expiry on every progress report, not only on the timer.
+  // Past the local deadline (the process was stopped, the node froze) the lease may or may not
+  // still be ours: only the database can say. Writes wait for that answer; the lease is lost
+  // only when the database says so, never because the local clock ran past it.
+  let confirming: Promise<void> | undefined;
+  let over = false;
+  const confirm = (): Promise<void> => {
+    confirming ??= (async () => {
+      for (;;) {
+        if (abort.signal.aborted) throw abort.signal.reason;
+        if (over) throw new LeaseLostError(`shard ${current.index} is no longer worked on by this task`, { hint: 'nothing to do' });
+        try {
+          beat();
+          return;
+        } catch (err) {
+          if (isLeaseError(err)) {
+            lost(err);
+            throw err;
+          }
+          log.warn(`could not confirm the lease on shard ${current.index}, retrying: ${(err as Error).message}`);
+        }
+        await sleep(1000);
+      }
+    })().finally(() => (confirming = undefined));
+    return confirming;
+  };
+  // Publishing needs the fence to be this claim's. The last heartbeat checked it in the database
+  // (owner and fence) and no other claim can exist before that lease expires: release, finish
+  // and expiry are ours or come after the expiry, and cleanup takes back only a dead holder's.
+  // So within the deadline that check stands; past it, `confirm` asks the database again. No
+  // database read per blob: in rollback-journal mode a read waits on every writer's lock.
+  const lease: DownloadLease = {
+    writableUntil: () => current.expiresAt - margin,
+    confirm,
+    beforePublish: async () => {
+      if (p.now() >= current.expiresAt - margin) await confirm();
+    },
+  };
   const progress = {
     update: (fileId: number, bytes: number): void => {
-      if (p.now() > current.expiresAt) lost(new LeaseLostError(`lease on shard ${current.index} expired while this task was not running`, { hint: 'another task may hold it now; this task stops work on the shard' }));
+      if (p.now() >= current.expiresAt - margin) confirm().catch(() => undefined);
       batcher.update(fileId, bytes);
     },
     forget: (fileId: number): void => batcher.forget(fileId),
@@ -249,7 +300,7 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
     const res = await runShard({
       store, claim: current, files, root: p.root, hubUrl: p.hubUrl, token: p.token, concurrency: p.concurrency,
       download: p.download, gate: p.gate, meter: p.meter, progress, done: doneFiles, signal: abort.signal, log,
-      recheckBlobs: p.recheckBlobs,
+      recheckBlobs: p.recheckBlobs, lease,
     });
     hb.stop();
     doneFiles.flush();
@@ -275,11 +326,78 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
       releaseLease(store, current, { reason: cause instanceof InterruptedError ? cause.message : `error: ${(cause as Error).message}` });
       log.info(`released the lease on shard ${current.index}`);
     } catch (relErr) {
-      log.warn(`could not release the lease on shard ${current.index}: ${(relErr as Error).message}`);
+      if (isLeaseError(relErr)) throw cause;
+      // Not safe to requeue as if released (exit 75): say when the shard becomes claimable.
+      throw cannotRelease(current, relErr, cause);
     }
     throw cause;
   } finally {
+    over = true;
     hb.stop();
     p.signals.signal.removeEventListener('abort', onStop);
   }
+}
+
+/** Exit 1: the lease stays until it expires; the message says when. */
+function cannotRelease(claim: Claim, relErr: unknown, cause?: unknown): StateError {
+  const why = cause instanceof Error ? ` after: ${cause.message}` : '';
+  return new StateError(
+    `could not release the lease on shard ${claim.index} (${(relErr as Error).message})${why}; the lease expires at ${new Date(claim.expiresAt).toISOString()}, then any task can take the shard`,
+    {
+      cause: relErr,
+      hint: 'the state database could not be written (full disk, locked, read-only?): fix that; the shard is resumed once its lease expires (hfhpc cleanup expires it after that time)',
+      context: { shard: claim.index, fence: claim.fence, expiresAt: claim.expiresAt },
+    },
+  );
+}
+
+/**
+ * Release the leases of shards of this plan still held by another process of this host that no
+ * longer exists. Returns how many were taken back.
+ */
+function takeBackDeadLeases(params: { store: Store; planId: number; host: string; owner: string; now: () => number; log: Logger }): number {
+  const { store, planId, host, owner, log } = params;
+  const self = parseLeaseOwner(owner);
+  let n = 0;
+  for (const s of listShards(store, planId)) {
+    if (s.state !== 'running' || !s.owner || s.owner === owner || s.leaseExpiresAt === null) continue;
+    // Slurm runs one instance of an array task at a time: a lease of this very task from another
+    // host or pid is a previous run's (requeued after a node failure or a timeout).
+    const sameSlurmTask = self?.job !== undefined && self.job !== 'local' && parseLeaseOwner(s.owner)?.job === self.job;
+    if (!sameSlurmTask && leaseHolderAlive({ owner: s.owner, expiresAt: s.leaseExpiresAt, now: params.now(), host })) continue;
+    const claim: Claim = { shardId: s.id, planId, index: s.index, fence: s.fence, owner: s.owner, expiresAt: s.leaseExpiresAt };
+    try {
+      const why = sameSlurmTask ? 'an earlier run of this array task' : `its pid no longer exists on ${host}`;
+      releaseLease(store, claim, { reason: `holder ${s.owner} is gone: ${why}` });
+      log.info(`took back shard ${s.index}: its holder ${s.owner} is no longer running (${why})`);
+      n++;
+    } catch (err) {
+      if (!isLeaseError(err)) throw err;
+    }
+  }
+  return n;
+}
+
+/**
+ * Shards of this plan still leased to this very process once it has nothing left to claim
+ * (none in normal operation): released, then InterruptedError (exit 75, safe to requeue); when
+ * the release fails, StateError (exit 1) naming when the lease runs out.
+ */
+function giveBackLeftovers(params: { store: Store; planId: number; owner: string; log: Logger }): void {
+  const { store, planId, owner, log } = params;
+  const mine = listShards(store, planId).filter((s) => s.state === 'running' && s.owner === owner);
+  if (mine.length === 0) return;
+  for (const s of mine) {
+    const claim: Claim = { shardId: s.id, planId, index: s.index, fence: s.fence, owner, expiresAt: s.leaseExpiresAt ?? 0 };
+    try {
+      releaseLease(store, claim, { reason: 'left unfinished by its holder' });
+      log.warn(`released the lease on shard ${s.index}, which this task could not finish`);
+    } catch (err) {
+      if (isLeaseError(err)) continue;
+      throw cannotRelease(claim, err);
+    }
+  }
+  throw new InterruptedError(`shard(s) ${mine.map((s) => s.index).join(', ')} left unfinished; lease(s) released`, {
+    hint: 'run the task again (Slurm requeue): it resumes the shard(s) from their partial files',
+  });
 }

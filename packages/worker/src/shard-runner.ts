@@ -1,4 +1,6 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { mkdir, opendir, rm, stat } from 'node:fs/promises';
 import {
   AuthError,
   HfhpcError,
@@ -10,6 +12,8 @@ import {
   repoPathProblem,
   fileStatesByBlob,
   markFileFailed,
+  parsePartialName,
+  partialTag,
   type BlobExpectation,
   type CacheLayout,
   type Claim,
@@ -18,6 +22,7 @@ import {
   type Store,
 } from '@hfhpc/core';
 import type { DownloadFn } from './download-fn.js';
+import type { DownloadLease } from './download/index.js';
 import { toDiskError } from './disk-error.js';
 import { existingBlobProblem, keepExistingBlob } from './existing-blob.js';
 import type { DoneRecorder } from './done-recorder.js';
@@ -56,6 +61,8 @@ export interface RunShardParams {
   log: Logger;
   /** Re-hash blobs already at their final path even when recorded done (`plan --force`). */
   recheckBlobs?: boolean;
+  /** The claim's lease as the download engine checks it (before every write batch and before publishing). */
+  lease?: DownloadLease;
 }
 
 export interface ShardFailure {
@@ -94,6 +101,26 @@ function groupByBlob(files: ShardFile[]): BlobGroup[] {
 async function sizeOf(path: string): Promise<number | undefined> {
   const st = await stat(path).catch(() => undefined);
   return st?.isFile() ? st.size : undefined;
+}
+
+/**
+ * The partial files in a blobs folder by the blob they become (every claim's, and the legacy
+ * name). Streamed: only partial names are kept, however many blobs the folder holds.
+ */
+async function listPartials(layout: CacheLayout): Promise<Map<string, string[]>> {
+  const byBlob = new Map<string, string[]>();
+  const dir = await opendir(layout.blobsDir).catch(() => undefined);
+  if (!dir) return byBlob;
+  for await (const entry of dir) {
+    const name = entry.name;
+    if (!name.endsWith('.incomplete')) continue;
+    const p = parsePartialName(name);
+    if (!p) continue;
+    let list = byBlob.get(p.blob);
+    if (!list) byBlob.set(p.blob, (list = []));
+    list.push(join(layout.blobsDir, name));
+  }
+  return byBlob;
 }
 
 /** Errors that concern the whole repo: every other file of it would fail the same way. */
@@ -137,6 +164,19 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
   };
   const failures: ShardFailure[] = [];
   const repoFailure = new Map<string, string>();
+  // This claim's partial files: a name (and so an inode) no other claim writes.
+  const tag = partialTag(claim, randomBytes(4).toString('hex'));
+  // Partials an earlier claim may have left (killed, frozen, released): only a re-claim, a
+  // shard with recorded progress, or a re-plan (an earlier plan's tasks) can have any; then
+  // each blobs folder is scanned once for this claim.
+  const mayResume = claim.fence > 1 || claim.planId > 1 || files.some((f) => f.state !== 'done' && f.bytesDone > 0);
+  const earlierPartials = new Map<string, Promise<Map<string, string[]>>>();
+  const partialsOf = async (layout: CacheLayout, blob: string): Promise<string[]> => {
+    if (!mayResume) return [];
+    let listing = earlierPartials.get(layout.blobsDir);
+    if (!listing) earlierPartials.set(layout.blobsDir, (listing = listPartials(layout)));
+    return (await listing).get(blob) ?? [];
+  };
   let filesDone = 0;
 
   // A file recorded done whose blob is still there costs nothing, not even a link check
@@ -203,8 +243,12 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       return finalPath;
     }
     // Bytes already in a partial file are not network bytes: the first report starts there.
-    let last = (await sizeOf(layout.incompletePath(g.blob))) ?? 0;
-    if (last > g.size) last = 0;
+    const resumeFrom = await partialsOf(layout, g.blob);
+    let last = 0;
+    for (const p of resumeFrom) {
+      const n = (await sizeOf(p)) ?? 0;
+      if (n <= g.size) last = Math.max(last, n);
+    }
     meter.addBytes(last, 0);
     stopIfAborted();
     await params.download({
@@ -212,7 +256,9 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       hubOrigin: new URL(params.hubUrl).origin,
       hubUrl: params.hubUrl,
       token: params.token,
-      partialPath: layout.incompletePath(g.blob),
+      partialPath: layout.incompletePath(g.blob, tag),
+      resumeFrom,
+      lease: params.lease,
       finalPath,
       expected: g.expected,
       signal,
@@ -251,7 +297,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       source = await fetchPrimary(g, layoutFor(primary.repo), primary);
     } catch (err) {
       if (signal.aborted) throw signal.reason;
-      const disk = toDiskError(err, { path: layoutFor(primary.repo).incompletePath(g.blob), bytesNeeded: g.size });
+      const disk = toDiskError(err, { path: layoutFor(primary.repo).incompletePath(g.blob, tag), bytesNeeded: g.size });
       if (disk) throw disk;
       if (err instanceof LeaseLostError || err instanceof StaleFenceError) throw err;
       if (isRepoWide(err)) repoFailure.set(primary.repo, reason(err));

@@ -2,12 +2,11 @@
 // partial file for a later resume and gives the lease back (exit 1). On a real 8 MiB tmpfs.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cacheLayout, listShards, openStore } from '@hfhpc/core';
+import { listShards, openStore } from '@hfhpc/core';
 import type { FakeHub } from '@hfhpc/fakehub';
-import { checkFinalBlobs, killLeftovers, planFromHub, runWork, startHub, workspace, type Workspace } from './helpers/e2e.js';
+import { checkFinalBlobs, killLeftovers, partialsOf, planFromHub, runWork, startHub, workspace, type Workspace } from './helpers/e2e.js';
 
 let hub: FakeHub;
 let ws: Workspace;
@@ -56,8 +55,8 @@ describe('disk full', () => {
     const res = await runWork(ws, hub, ['--task-id', '0']).done;
     expect(res.code).toBe(1);
     const line = res.stderr.split('\n').find((l) => l.startsWith('hfhpc: '));
-    expect(line).toMatch(new RegExp(`^hfhpc: no space left \\(ENOSPC\\) writing ${join(ws.root, 'datasets--bigcode--too-big', 'blobs', huge.blob)}\\.incomplete; [\\d.]+ MiB still needed`));
-    const partial = await stat(cacheLayout(ws.root, 'bigcode/too-big').incompletePath(huge.blob));
+    expect(line).toMatch(new RegExp(`^hfhpc: no space left \\(ENOSPC\\) writing ${join(ws.root, 'datasets--bigcode--too-big', 'blobs', huge.blob)}\\.p1s0f1-[0-9a-f]+\\.incomplete; [\\d.]+ MiB still needed`));
+    const partial = (await partialsOf(ws.root, 'bigcode/too-big', huge.blob))[0]!;
     expect(partial.size).toBeGreaterThan(0);
     expect(partial.size).toBeLessThan(huge.size);
     const store = openStore({ path: ws.dbPath });

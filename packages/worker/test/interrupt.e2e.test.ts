@@ -1,10 +1,9 @@
 // A worker killed in the middle of a large file, and one stopped by a signal: the lease comes
 // back, the partial file stays, and the next worker resumes it without fetching it again.
-import { stat } from 'node:fs/promises';
 import { describe, expect, it } from '@jest/globals';
-import { cacheLayout, listShards, openStore } from '@hfhpc/core';
+import { listShards, openStore } from '@hfhpc/core';
 import type { FakeHub, FakeHubConfig } from '@hfhpc/fakehub';
-import { cdnRequestsWithAuth, checkCache, planFromHub, runWork, until, useSharedHub, within, workspace, type Workspace } from './helpers/e2e.js';
+import { cdnRequestsWithAuth, checkCache, partialSize as largestPartial, planFromHub, runWork, until, useSharedHub, within, workspace, type Workspace } from './helpers/e2e.js';
 
 const SIZE = 96 * 1024 * 1024;
 const config: FakeHubConfig = {
@@ -16,7 +15,7 @@ let ws: Workspace | undefined;
 useSharedHub(config, { started: (h) => (hub = h), workspace: () => ws });
 
 async function partialSize(w: Workspace, blob: string): Promise<number> {
-  return (await stat(cacheLayout(w.root, 'bigcode/large').incompletePath(blob)).catch(() => ({ size: 0 }))).size;
+  return largestPartial(w.root, 'bigcode/large', blob);
 }
 
 function shardState(w: Workspace) {

@@ -2,7 +2,7 @@
 // HTTP tests; the e2e tests run the real thing): claim order, --no-steal, exit conditions.
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { DiskError, InterruptedError, WorkFailedError, createLogger, listShards } from '@hfhpc/core';
+import { DiskError, InterruptedError, LeaseLostError, WorkFailedError, claimShard, createLogger, listShards } from '@hfhpc/core';
 import { runWorker, type RunWorkerParams } from '../src/run-worker.js';
 import { watchSignals } from '../src/signals.js';
 import type { DownloadRequest } from '../src/download-fn.js';
@@ -74,6 +74,36 @@ describe('runWorker', () => {
     const err = await runWorker(params(fx, { taskId: 0, download: fakeDownload(files, () => enospc) })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DiskError);
     expect(listShards(fx.store, fx.planId)[0]).toMatchObject({ state: 'pending', owner: null });
+  });
+
+  it('never resolves (exit 0) with a shard still leased to itself: releases it and rejects with InterruptedError (exit 75)', async () => {
+    const files = threeShards();
+    fx = planFixture(files, { shards: 3 });
+    // A download that claims the lease is lost while the database still says it is ours.
+    const liar = () => Promise.reject(new LeaseLostError('lease on shard 0 expired while this task was not running', { hint: 'test' }));
+    const err = await runWorker(params(fx, { taskId: 0, steal: false, download: liar })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InterruptedError);
+    expect((err as Error).message).toMatch(/shard\(s\) 0 left unfinished; lease\(s\) released/);
+    expect(listShards(fx.store, fx.planId)[0]).toMatchObject({ state: 'pending', owner: null });
+  });
+
+  it('takes back a shard leased to a process of this host that no longer exists', async () => {
+    const files = threeShards();
+    fx = planFixture(files, { shards: 3 });
+    claimShard(fx.store, { planId: fx.planId, owner: 'local@this-node:999999', preferIndex: 0, ttlMs: 600_000, steal: false });
+    const res = await runWorker(params(fx, { taskId: 0, steal: false, host: 'this-node', download: fakeDownload(files) }));
+    expect(res.shards).toEqual([{ index: 0, state: 'done' }]);
+    expect(listShards(fx.store, fx.planId)[0]).toMatchObject({ state: 'done', owner: null, fence: 4 });
+  });
+
+  it('leaves a shard leased to a live process of this host, or to another host, alone', async () => {
+    const files = threeShards();
+    fx = planFixture(files, { shards: 3 });
+    claimShard(fx.store, { planId: fx.planId, owner: `local@this-node:${process.pid}`, preferIndex: 0, ttlMs: 600_000, steal: false });
+    claimShard(fx.store, { planId: fx.planId, owner: 'local@other-node:999999', preferIndex: 1, ttlMs: 600_000, steal: false });
+    const res = await runWorker(params(fx, { taskId: 0, host: 'this-node', pid: 4242, download: fakeDownload(files) }));
+    expect(res.shards).toEqual([{ index: 2, state: 'done' }]);
+    expect(listShards(fx.store, fx.planId).map((s) => s.state)).toEqual(['running', 'running', 'done']);
   });
 
   it('refuses bad option values before touching the database', async () => {

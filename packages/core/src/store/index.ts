@@ -8,6 +8,7 @@ export { createPlan, latestPlan, getPlan, setPlanJobIds, type NewPlan, type NewP
 export { listShards, shardFiles, fileStatesByBlob, type BlobState } from './shards.js';
 export { claimShard, heartbeat, releaseLease, finishShard, expireLeases, type ClaimShardParams, type FinishResult, type ExpiredLease } from './lease.js';
 export { leaseOwner, type LeaseOwnerParams } from './lease-owner.js';
+export { listLeases, leasedBlobs, type LeaseRow } from './lease-list.js';
 export { assertFence } from './fence.js';
 export { markFileRunning, markFileDone, markFileFailed, resetFile } from './file-state.js';
 export { ProgressBatcher, type ProgressBatcherOptions } from './progress.js';

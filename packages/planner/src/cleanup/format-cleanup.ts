@@ -7,7 +7,9 @@ export function formatCleanup(r: CleanupReport, options: { root: string }): stri
   const would = r.dry_run ? 'would ' : '';
   const out: string[] = [];
   out.push(`${r.dry_run ? 'dry run: ' : ''}${would}expire ${r.expired_leases.length} dead lease(s)`);
-  for (const l of r.expired_leases) out.push(`  shard ${l.shard} of plan ${l.plan_id}: ${l.owner}, expired ${l.expired_at}`);
+  for (const l of r.expired_leases) {
+    out.push(`  shard ${l.shard} of plan ${l.plan_id}: ${l.owner}, ${l.holder_gone ? `its process is gone (lease would expire ${l.expired_at})` : `expired ${l.expired_at}`}`);
+  }
   const removed = r.partials.filter((p) => p.removed);
   const kept = r.partials.filter((p) => !p.removed);
   out.push(`${would}remove ${removed.length} partial file(s)`);

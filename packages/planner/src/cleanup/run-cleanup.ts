@@ -1,13 +1,14 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
-import { expireLeases, repoFolderName, type Store } from '@hfhpc/core';
+import { hostname } from 'node:os';
+import { StaleFenceError, expireLeases, leaseHolderAlive, leasedBlobs, listLeases, releaseLease, repoFolderName, type LeaseRow, type Store } from '@hfhpc/core';
 import { quarantineDir } from '../verify/quarantine.js';
 import { findPartials, type PartialFile } from './find-partials.js';
 
 /** Why a partial file was kept or removed. */
 export type PartialVerdict =
-  /** A live lease's shard is writing it. */
+  /** Its writer is alive and still holds its lease (same host: the pid exists; elsewhere: the lease has not expired). */
   | 'in-use'
   /** A file of the newest plan still needs it and no task holds it: the next task resumes it. */
   | 'resumable'
@@ -21,7 +22,8 @@ export interface CleanupPartial extends PartialFile {
 
 export interface CleanupReport {
   dry_run: boolean;
-  expired_leases: { shard: number; plan_id: number; owner: string; expired_at: string }[];
+  /** `holder_gone`: not expired yet, but held on this host by a pid that no longer exists. */
+  expired_leases: { shard: number; plan_id: number; owner: string; expired_at: string; holder_gone?: true }[];
   partials: CleanupPartial[];
   /** Corrupt blobs `verify` moved aside. */
   quarantine_removed: string[];
@@ -38,11 +40,12 @@ export interface RunCleanupParams {
   removeResumable?: boolean;
   /** Events older than this many ms are deleted (except `verified` ones). Default 30 days. */
   eventsMaxAgeMs?: number;
+  /** This host's name: a lease held here by a pid that no longer exists is dead. Default `os.hostname()`. */
+  host?: string;
+  /** Default: `process.kill(pid, 0)` (see core `pidAlive`). */
+  isPidAlive?: (pid: number) => boolean;
 }
 
-// Blobs a live lease's shard is working on (any plan).
-const LEASED_BLOBS_SQL = `
-SELECT DISTINCT f.blob FROM files f JOIN leases l ON l.shard_id = f.shard_id WHERE l.expires_at > ?`;
 // Blobs still to fetch in the newest plan, with the repo they belong to.
 const NEEDED_BLOBS_SQL = `
 SELECT DISTINCT d.repo, f.blob FROM files f JOIN datasets d ON d.id = f.dataset_id
@@ -51,14 +54,17 @@ const EXPIRED_SQL = `
 SELECT s.idx, s.plan_id, l.owner, l.expires_at FROM leases l JOIN shards s ON s.id = l.shard_id WHERE l.expires_at <= ?`;
 
 /**
- * Expire dead leases (shards back to pending), then remove the `.incomplete` files nothing
+ * Expire dead leases (past their expiry, or held on this host by a pid that is gone: shards
+ * back to pending), then remove the `.incomplete` files nothing
  * will resume, the quarantined corrupt blobs, and old events. Complete blobs are never touched.
  * The set of leases is read after expiring, so a partial of a shard that was just released
  * counts as resumable, not in use.
  */
 export async function runCleanup(params: RunCleanupParams): Promise<CleanupReport> {
   const { store, root, dryRun = false, removeResumable = false, eventsMaxAgeMs = 30 * 86_400_000 } = params;
+  const host = params.host ?? hostname();
   const now = store.now();
+  const alive = (l: LeaseRow): boolean => leaseHolderAlive({ owner: l.owner, expiresAt: l.expiresAt, now, host, isPidAlive: params.isPidAlive });
   const expired = dryRun
     ? (store.read((db) => db.prepare(EXPIRED_SQL).all(now)) as { idx: number; plan_id: number; owner: string; expires_at: number }[]).map((r) => ({
         index: r.idx,
@@ -67,16 +73,36 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
         expiresAt: r.expires_at,
       }))
     : expireLeases(store);
+  // Unexpired leases whose holder is gone from this host (killed, or it could not release).
+  const gone: { index: number; planId: number; owner: string; expiresAt: number }[] = [];
+  for (const l of listLeases(store).filter((row) => row.expiresAt > now && !alive(row))) {
+    if (!dryRun) {
+      try {
+        releaseLease(store, { shardId: l.shardId, planId: l.planId, index: l.index, fence: l.fence, owner: l.owner, expiresAt: l.expiresAt }, { reason: `cleanup: holder ${l.owner} is no longer running on ${host}` });
+      } catch (err) {
+        if (err instanceof StaleFenceError) continue;
+        throw err;
+      }
+    }
+    gone.push({ index: l.index, planId: l.planId, owner: l.owner, expiresAt: l.expiresAt });
+  }
 
-  const { leased, needed } = store.read((db) => ({
-    leased: new Set((db.prepare(LEASED_BLOBS_SQL).all(now) as { blob: string }[]).map((r) => r.blob)),
+  const live = listLeases(store).filter(alive);
+  const liveShards = new Set(live.map((l) => l.shardId));
+  const liveClaims = new Set(live.map((l) => `${l.planId}/${l.index}/${l.fence}`));
+  const leased = new Set(leasedBlobs(store).filter((b) => liveShards.has(b.shardId)).map((b) => b.blob));
+  const { needed } = store.read((db) => ({
     needed: new Set((db.prepare(NEEDED_BLOBS_SQL).all() as { repo: string; blob: string }[]).map((r) => `${repoFolderName(r.repo)}/${r.blob}`)),
   }));
+  // A claim's own partial is in use only while that very claim (plan, shard, fence) holds a live
+  // lease; the legacy shared name while any live lease's shard has its blob.
+  const inUse = (p: PartialFile): boolean => (p.claim ? liveClaims.has(`${p.claim.planId}/${p.claim.index}/${p.claim.fence}`) : !p.superseded && leased.has(p.blob));
 
   const partials: CleanupPartial[] = [];
   let bytesFreed = 0;
   for (const p of await findPartials({ root })) {
-    const verdict: PartialVerdict = leased.has(p.blob) ? 'in-use' : needed.has(`${p.repoFolder}/${p.blob}`) ? 'resumable' : 'orphan';
+    // A partial a takeover moved aside is never resumed: its bytes went into the new holder's.
+    const verdict: PartialVerdict = inUse(p) ? 'in-use' : !p.superseded && needed.has(`${p.repoFolder}/${p.blob}`) ? 'resumable' : 'orphan';
     const remove = verdict === 'orphan' || (verdict === 'resumable' && removeResumable);
     if (remove && !dryRun) await rm(p.path, { force: true });
     if (remove) bytesFreed += p.size;
@@ -97,7 +123,10 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
 
   return {
     dry_run: dryRun,
-    expired_leases: expired.map((e) => ({ shard: e.index, plan_id: e.planId, owner: e.owner, expired_at: new Date(e.expiresAt).toISOString() })),
+    expired_leases: [
+      ...expired.map((e) => ({ shard: e.index, plan_id: e.planId, owner: e.owner, expired_at: new Date(e.expiresAt).toISOString() })),
+      ...gone.map((e) => ({ shard: e.index, plan_id: e.planId, owner: e.owner, expired_at: new Date(e.expiresAt).toISOString(), holder_gone: true as const })),
+    ],
     partials,
     quarantine_removed: quarantined.map((q) => path.relative(root, q.path)),
     events_pruned: eventsPruned,

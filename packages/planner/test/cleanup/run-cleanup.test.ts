@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { appendEvent, cacheLayout, claimShard } from '@hfhpc/core';
+import { appendEvent, cacheLayout, claimShard, partialTag } from '@hfhpc/core';
 import { runCleanup } from '../../src/cleanup/index.js';
 import { quarantineDir } from '../../src/verify/index.js';
 import { makeCache, type CacheFixture } from '../verify/cache-fixture.js';
@@ -96,5 +96,48 @@ describe('runCleanup', () => {
     expect(existsSync(paths.dead)).toBe(false);
     expect(existsSync(paths.live)).toBe(true);
     expect(r.partials.find((p) => p.path === paths.dead)).toMatchObject({ verdict: 'resumable', removed: true });
+  });
+
+  it('tells a dead writer from a live one: on this host by its pid, elsewhere by the lease expiry; a claim’s partial is in use only under that very claim', async () => {
+    const f = (fx = makeCache({
+      files: [
+        { repo: A, path: 'gone.parquet', content: 'g'.repeat(4000), lfs: true, shard: 0, state: 'pending' },
+        { repo: A, path: 'here.parquet', content: 'h'.repeat(4000), lfs: true, shard: 1, state: 'pending' },
+        { repo: A, path: 'far.parquet', content: 'r'.repeat(4000), lfs: true, shard: 2, state: 'pending' },
+      ],
+    }));
+    const host = 'this-node';
+    const gone = claimShard(f.store, { planId: f.planId, owner: `local@${host}:4001`, preferIndex: 0, ttlMs: 600_000, steal: false })!;
+    const here = claimShard(f.store, { planId: f.planId, owner: `local@${host}:4002`, preferIndex: 1, ttlMs: 600_000, steal: false })!;
+    const far = claimShard(f.store, { planId: f.planId, owner: `local@other-node:4001`, preferIndex: 2, ttlMs: 600_000, steal: false })!;
+    const blobs = cacheLayout(f.root, A);
+    mkdirSync(blobs.blobsDir, { recursive: true });
+    const partial = (file: string, claim: { planId: number; index: number; fence: number }, extra = ''): string => {
+      const p = blobs.incompletePath(f.blobOf(A, file), `${partialTag(claim, 'ab12')}${extra}`);
+      writeFileSync(p, Buffer.alloc(1000, 1));
+      return p;
+    };
+    const paths = {
+      gone: partial('gone.parquet', gone),
+      here: partial('here.parquet', here),
+      hereOlder: partial('here.parquet', { ...here, fence: here.fence - 1 }),
+      far: partial('far.parquet', far),
+      aside: partial('here.parquet', here, '.aside-0011aabb'),
+    };
+    const r = await runCleanup({ store: f.store, root: f.root, host, isPidAlive: (pid) => pid === 4002 });
+    expect(r.expired_leases).toEqual([{ shard: 0, plan_id: f.planId, owner: `local@${host}:4001`, expired_at: expect.any(String), holder_gone: true }]);
+    const verdicts = Object.fromEntries(r.partials.map((p) => [p.path, [p.verdict, p.removed]]));
+    expect(verdicts).toEqual({
+      [paths.gone]: ['resumable', false],
+      [paths.here]: ['in-use', false],
+      [paths.hereOlder]: ['resumable', false],
+      [paths.far]: ['in-use', false],
+      [paths.aside]: ['orphan', true],
+    });
+    expect(f.store.db.prepare('SELECT idx, state FROM shards ORDER BY idx').all()).toEqual([
+      { idx: 0, state: 'pending' },
+      { idx: 1, state: 'running' },
+      { idx: 2, state: 'running' },
+    ]);
   });
 });

@@ -111,7 +111,7 @@ export async function runAttempt(params: AttemptParams): Promise<AttemptOutcome>
       }
     }
 
-    sink = new HashingFileSink({ handle: state.handle, position: state.offset, hash: state.hash, limit: state.size, writeOnHashThread: state.writeOnHashThread });
+    sink = new HashingFileSink({ handle: state.handle, position: state.offset, hash: state.hash, limit: state.size, writeOnHashThread: state.writeOnHashThread, lease: state.lease, now: state.now });
     state.sink = sink;
     const startOffset = state.offset;
     const { sourceError, sinkError } = await streamInto(stream, sink);

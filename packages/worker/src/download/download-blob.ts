@@ -1,9 +1,7 @@
 // The download engine: one blob from its resolve URL to `blobs/<etag>`, resumable, verified,
 // with bounded retries. See DownloadBlobParams for the contract; hf-hub-protocol.md §1.5, §3.
-import { constants } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname } from 'node:path';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import defaultGot from 'got';
 import {
@@ -22,10 +20,11 @@ import { runAttempt, type AttemptOutcome } from './attempt.js';
 import { EMPTY_GIT_BLOB_SHA1, EMPTY_SHA256, blobHasher, type BlobHasher } from './blob-hash.js';
 import { defaultHashPool, type HashWorkerPool } from './hash-worker-pool.js';
 import { processGate } from './memory-gate.js';
+import { openMakingFolder, openOwnPartial } from './own-partial.js';
 import { resumePartial } from './partial-file.js';
 import { exists, publishBlob, removeIfPresent } from './publish-blob.js';
 import { liveOffset, restartFromZero, type TransferState } from './transfer-state.js';
-import type { DownloadBlobParams, DownloadBlobResult, DownloadFs, DownloadTimeouts, RetryPolicy } from './types.js';
+import type { DownloadBlobParams, DownloadBlobResult, DownloadFs, DownloadLease, DownloadTimeouts, RetryPolicy } from './types.js';
 
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = {
   maxAttempts: 8,
@@ -76,7 +75,7 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
     if (signal?.aborted) throw abortError(signal, { path: params.path, partialPath, bytesKept: 0 });
     if (expected.size === 0) assertEmptyHash(hasher, params.path);
     if (await exists(fs, finalPath)) {
-      await removeIfPresent(fs, partialPath);
+      for (const p of [partialPath, ...(params.resumeFrom ?? [])]) await removeIfPresent(fs, p);
       params.onProgress?.(expected.size);
       return { bytesFetched: 0, resumedFrom: 0, attempts: 0, skipped: true, ...digest(hasher.want) };
     }
@@ -120,11 +119,14 @@ async function transfer(
   const hubUrl = params.hubUrl ?? hubOrigin;
   const size = expected.size;
 
-  const handle = await openMakingFolder(fs, partialPath, constants.O_RDWR | constants.O_CREAT);
+  // Not even a partial file is touched under a lease that may be gone.
+  await whileLeaseHeld(params.lease, now);
+  const { handle, copiedFrom } = await openOwnPartial({ fs, partialPath, resumeFrom: params.resumeFrom, size });
+  if (copiedFrom) log?.debug(`${path}: copied ${copiedFrom} into ${partialPath}`, { repo, path });
   let closed = false;
   // An injected fs sees every write (tests fail them on purpose), so it keeps them on the handle.
   const writeOnHashThread = params.fs === undefined;
-  const state: TransferState = { handle, hasher, size, hash: hasher.start(), offset: 0, fetched: 0, noRange: false, writeOnHashThread };
+  const state: TransferState = { handle, hasher, size, hash: hasher.start(), offset: 0, fetched: 0, noRange: false, writeOnHashThread, lease: params.lease, now };
   let reported = -1;
   const report = () => {
     const n = liveOffset(state);
@@ -170,6 +172,9 @@ async function transfer(
         if (got === hasher.want) {
           await handle.close();
           closed = true;
+          // The fence check comes last: only the current holder's verified file becomes the blob.
+          await whileLeaseHeld(params.lease, now);
+          await params.lease?.beforePublish();
           await publishBlob({ partialPath, finalPath, fs });
           report();
           return { bytesFetched: state.fetched, resumedFrom: state.restarted ? 0 : resumedFrom, attempts, skipped: false, ...(hasher.kind === 'sha256' ? { sha256: got } : { gitSha1: got }) };
@@ -264,6 +269,11 @@ async function transfer(
   }
 }
 
+/** Resolves at once while the lease is known to be held; else once it is confirmed (rejects when lost). */
+async function whileLeaseHeld(lease: DownloadLease | undefined, now: () => number): Promise<void> {
+  if (lease && now() >= lease.writableUntil()) await lease.confirm();
+}
+
 /** Large blobs hash on a worker thread (beside the network loop); small ones inline. */
 function hashPoolFor(params: DownloadBlobParams): HashWorkerPool | undefined {
   const mode = params.hashThread ?? 'auto';
@@ -290,20 +300,6 @@ async function publishEmpty(params: { partialPath: string; finalPath: string; fs
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-}
-
-/**
- * Open (creating) a file, making its folder only when it is missing: the folder almost always
- * exists, and a recursive mkdir first would cost every blob two more metadata calls.
- */
-async function openMakingFolder(fs: DownloadFs, path: string, flags: string | number): Promise<nodeFs.FileHandle> {
-  try {
-    return await fs.open(path, flags, 0o666);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  await fs.mkdir(dirname(path), { recursive: true });
-  return fs.open(path, flags, 0o666);
 }
 
 function describe(outcome: AttemptOutcome): string {

@@ -10,6 +10,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { BatchTicket, StreamHash } from './stream-hash.js';
+import type { DownloadLease } from './types.js';
 
 export interface HashingFileSinkParams {
   handle: FileHandle;
@@ -27,6 +28,14 @@ export interface HashingFileSinkParams {
   batchBytes?: number;
   /** Write a partial batch after this long (a slow or stalled body still reaches the disk). Default 50 ms. */
   idleFlushMs?: number;
+  /**
+   * No batch is written once `lease.writableUntil()` has passed until `lease.confirm()` says
+   * the lease is still ours; when it is lost, the write fails with its error and nothing more
+   * lands. The bytes a frozen process finds in its socket on waking go nowhere.
+   */
+  lease?: DownloadLease;
+  /** Clock for the lease check. Default Date.now. */
+  now?: () => number;
 }
 
 export class HashingFileSink extends Writable {
@@ -53,6 +62,8 @@ export class HashingFileSink extends Writable {
   private idleTimer?: NodeJS.Timeout;
   /** A failed idle flush, reported to the next write or end. */
   private laterError?: Error;
+  private readonly lease?: DownloadLease;
+  private readonly now: () => number;
 
   constructor(params: HashingFileSinkParams) {
     super({ highWaterMark: params.highWaterMark ?? 256 * 1024, decodeStrings: true });
@@ -65,6 +76,8 @@ export class HashingFileSink extends Writable {
     this.idleFlushMs = params.idleFlushMs ?? 50;
     this.hash = params.hash;
     this.limit = params.limit;
+    this.lease = params.lease;
+    this.now = params.now ?? Date.now;
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -83,7 +96,16 @@ export class HashingFileSink extends Writable {
       callback(this.laterError);
       return;
     }
-    if (this.gatheredBytes > 0) this.flush();
+    if (this.gatheredBytes > 0) {
+      this.whenWritable(
+        () => {
+          this.flush();
+          this.inFlight.then(() => callback(this.laterError), callback);
+        },
+        callback,
+      );
+      return;
+    }
     this.inFlight.then(() => callback(this.laterError), callback);
   }
 
@@ -124,11 +146,28 @@ export class HashingFileSink extends Writable {
     this.gatheredBytes += total;
     const batchBytes = this.writeOnHashThread && this.hash.batchBytes ? this.hash.batchBytes() : this.batchBytes;
     if (this.gatheredBytes >= batchBytes || this.received === this.limit) {
-      this.flush(callback);
+      this.whenWritable(() => this.flush(callback), callback);
       return;
     }
-    this.idleTimer ??= setTimeout(() => this.flush(), this.idleFlushMs).unref();
+    this.idleTimer ??= setTimeout(() => this.whenWritable(() => this.flush()), this.idleFlushMs).unref();
     callback();
+  }
+
+  /**
+   * Run `write` now while the lease is known to be held, else once it is confirmed; a lost
+   * lease fails the sink instead (the callback's, or the next write's, error).
+   */
+  private whenWritable(write: () => void, callback?: (error?: Error | null) => void): void {
+    if (!this.lease || this.now() < this.lease.writableUntil()) {
+      write();
+      return;
+    }
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.lease.confirm().then(write, (err: Error) => {
+      this.laterError ??= err;
+      callback?.(err);
+    });
   }
 
   /**
@@ -139,6 +178,15 @@ export class HashingFileSink extends Writable {
   private flush(callback?: (error?: Error | null) => void): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
+    if (this.laterError) {
+      callback?.(this.laterError);
+      return;
+    }
+    if (this.gatheredBytes === 0) {
+      // An idle flush that waited on the lease found its bytes taken by a later full batch.
+      callback?.();
+      return;
+    }
     const buffers = this.gathered;
     const total = this.gatheredBytes;
     this.gathered = [];

@@ -8,6 +8,7 @@ export type {
   DownloadBlobResult,
   DownloadFs,
   DownloadGate,
+  DownloadLease,
   DownloadLog,
   DownloadTimeouts,
   RetryPolicy,

@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { BlobHasher } from './blob-hash.js';
 import type { HashingFileSink } from './hashing-file-sink.js';
 import type { StreamHash } from './stream-hash.js';
+import type { DownloadLease } from './types.js';
 
 export interface TransferState {
   readonly handle: FileHandle;
@@ -21,6 +22,9 @@ export interface TransferState {
   readonly writeOnHashThread: boolean;
   /** Set when a ranged answer came compressed: Range is useless with that server, fetch whole. */
   noRange: boolean;
+  /** Checked before every write batch (see DownloadLease). */
+  readonly lease?: DownloadLease;
+  readonly now: () => number;
   /** The body being written right now (for progress reads). */
   sink?: HashingFileSink;
 }

@@ -45,6 +45,22 @@ export interface DownloadTimeouts {
   stallMs: number;
 }
 
+/**
+ * The claim the bytes are written under (the worker's shard lease). The engine knows nothing
+ * of the store; these hooks are how the fence reaches the bytes.
+ */
+export interface DownloadLease {
+  /** Epoch ms (the `now` clock) until which this process may write without asking again. */
+  writableUntil(): number;
+  /**
+   * Called once `writableUntil` has passed, before anything more is written: resolves when the
+   * lease turned out to be still this claim's (renewed), rejects (LeaseLostError) when it is not.
+   */
+  confirm(): Promise<void>;
+  /** Right before a verified blob is published: rejects (StaleFenceError) unless the claim still holds the shard's current fence. */
+  beforePublish(): Promise<void>;
+}
+
 /** The filesystem calls the engine makes; injectable so tests can fail them (ENOSPC). */
 export interface DownloadFs {
   open: typeof import('node:fs/promises').open;
@@ -53,6 +69,7 @@ export interface DownloadFs {
   rename: typeof import('node:fs/promises').rename;
   unlink: typeof import('node:fs/promises').unlink;
   stat: typeof import('node:fs/promises').stat;
+  copyFile: typeof import('node:fs/promises').copyFile;
 }
 
 export interface DownloadBlobParams {
@@ -64,9 +81,21 @@ export interface DownloadBlobParams {
   hubUrl?: string;
   /** Sent as `Authorization: Bearer …` to `hubOrigin` only, never across a redirect to the CDN. */
   token?: string;
-  /** `blobs/<etag>.incomplete`; an existing one is re-hashed once and resumed. Owned exclusively by this call. */
+  /**
+   * This call's own partial file (`blobs/<etag>.<tag>.incomplete`, a name no other claim uses).
+   * It is always a new inode created here: a file already at this name is taken over like the
+   * `resumeFrom` ones (moved aside, its bytes copied into the new file).
+   */
   partialPath: string;
-  /** `blobs/<etag>`; written only by renaming a verified partial, never overwritten. */
+  /**
+   * Partial files of earlier claims of this blob (and the legacy `<etag>.incomplete`): the
+   * longest one that fits is copied into `partialPath` and re-hashed from there, then every one
+   * is removed, so a stale writer still holding one open writes into a file nobody reads.
+   */
+  resumeFrom?: string[];
+  /** The lease the bytes are written under: checked before every write batch and before publishing. */
+  lease?: DownloadLease;
+  /** `blobs/<etag>`; written only by linking (or renaming) this call's verified partial, never overwritten. */
   finalPath: string;
   /** Size and hash from the plan: sha256 for LFS files, git blob sha1 otherwise (one is required unless size is 0). */
   expected: BlobExpectation;

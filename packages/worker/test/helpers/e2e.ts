@@ -8,7 +8,7 @@ import { lstat, readFile, readdir, readlink, realpath, stat } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cacheLayout, createPlan, openStore, type NewPlanFile } from '@hfhpc/core';
+import { cacheLayout, createPlan, openStore, parsePartialName, type NewPlanFile } from '@hfhpc/core';
 import { startFakeHub, type FakeHub, type FakeHubConfig, type FakeHubOptions } from '@hfhpc/fakehub';
 
 export const CLI = fileURLToPath(new URL('../../../cli/dist/bin.js', import.meta.url));
@@ -237,4 +237,22 @@ export function contentRequests(hub: FakeHub): Map<string, number> {
     m.set(key, (m.get(key) ?? 0) + 1);
   }
   return m;
+}
+
+/** The partial files of `blob` in `repo`'s blobs folder (every claim's), with their sizes, largest first. */
+export async function partialsOf(root: string, repo: string, blob: string): Promise<{ path: string; size: number }[]> {
+  const dir = cacheLayout(root, repo).blobsDir;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const out: { path: string; size: number }[] = [];
+  for (const name of names) {
+    if (parsePartialName(name)?.blob !== blob) continue;
+    const st = await stat(join(dir, name)).catch(() => undefined);
+    if (st) out.push({ path: join(dir, name), size: st.size });
+  }
+  return out.sort((a, b) => b.size - a.size);
+}
+
+/** Bytes in the largest partial file of `blob` (0 when there is none). */
+export async function partialSize(root: string, repo: string, blob: string): Promise<number> {
+  return (await partialsOf(root, repo, blob))[0]?.size ?? 0;
 }
