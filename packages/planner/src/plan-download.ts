@@ -25,6 +25,7 @@ import {
   type Store,
 } from '@hfhpc/core';
 import { carryState, type ChangeCounts, type StatFn } from './carry-state.js';
+import { checkCacheDirs } from './check-cache-dirs.js';
 import { collectDataset, type CollectedDataset } from './collect-files.js';
 import { resolvePlanSettings, type PlanSettingsInput } from './plan-settings.js';
 import { preflight, type PreflightParams } from './preflight.js';
@@ -150,7 +151,9 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
   const collected: CollectedDataset[] = [];
   for (const spec of manifest.datasets) collected.push(await collectDataset({ spec, hub, logger }));
 
-  // 3. Carry state over from the plan this one replaces, then shard.
+  // 3. No planted symlink among the cache folders (nothing is read or written through one);
+  // then carry state over from the plan this one replaces, then shard.
+  const dirs = await checkCacheDirs({ root: config.root, repos: collected.map((c) => c.spec.repo), allowSymlinkedDirs: manifest.allowSymlinkedDirs });
   const before = readBefore(config.dbPath, collected, params.now ?? Date.now);
   if (before.liveShards > 0) {
     logger.warn(`plan ${before.planId} still has ${before.liveShards} shard(s) leased by running tasks; they keep working on plan ${before.planId}: cancel its jobs before submitting the new plan`);
@@ -217,7 +220,7 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
       manifestSha256: manifest.sha256,
       root: config.root,
       hubUrl: config.hubUrl,
-      options: { shards: settings.shards, shardSize: settings.shardSize, maxParallel: settings.maxParallel, slurm: settings.slurm, work: params.work ?? {}, force },
+      options: { shards: settings.shards, shardSize: settings.shardSize, maxParallel: settings.maxParallel, slurm: settings.slurm, work: params.work ?? {}, force, allowSymlinkedDirs: manifest.allowSymlinkedDirs },
       datasets: collected.map((c) => ({ repo: c.spec.repo, revision: c.spec.revision, commitSha: c.pinned.commit })),
       shards: sharded.shards.map((s) => ({
         idx: s.index,
@@ -233,8 +236,8 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
     // The full listing goes into trees/ (as the Python client writes it); offline checks apply
     // the user's own allow/ignore patterns on top.
     for (const c of collected) {
-      await writeRef({ root: config.root, repo: c.spec.repo, revision: c.spec.revision, commit: c.pinned.commit });
-      await writeTree({ root: config.root, repo: c.spec.repo, commit: c.pinned.commit, files: c.all });
+      await writeRef({ root: config.root, repo: c.spec.repo, revision: c.spec.revision, commit: c.pinned.commit, dirs });
+      await writeTree({ root: config.root, repo: c.spec.repo, commit: c.pinned.commit, files: c.all, dirs });
     }
 
     const maxArraySize = await detectMaxArraySize({ exec: params.exec, fallback: params.maxArraySize, env });
@@ -251,6 +254,7 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
       nodePath: params.nodePath,
       hfhpcBin: params.hfhpcBin,
       templateDir: params.templateDir,
+      dirs,
     });
     outcome.scripts = scripts.map((s) => s.path);
     for (const s of scripts) logger.info(`wrote ${s.path} (--array=${s.arraySpec})`);
