@@ -120,6 +120,11 @@ export class CacheDirs {
     return true;
   }
 
+  /** How many folders were made or checked so far (each costs metadata calls once). */
+  get checked(): number {
+    return this.known.size;
+  }
+
   /** `dir` vanished (removed under us): check it and the folders above it again next time. */
   forget(dir: string): void {
     for (let d = path.resolve(dir); d !== this.root && isInside(this.root, d); d = path.dirname(d)) this.known.delete(d);
