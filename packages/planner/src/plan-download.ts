@@ -139,6 +139,10 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
     write: false,
   });
 
+  // No planted symlink among the cache folders (nothing is read or written through one): checked
+  // before the first request, so a refused plan costs no Hub quota either.
+  const dirs = await checkCacheDirs({ root: config.root, repos: manifest.datasets.map((d) => d.repo), allowSymlinkedDirs: manifest.allowSymlinkedDirs });
+
   // 2. Pin, list, filter (network; nothing written).
   const { token } = await findToken({ env });
   const hub: HubClientOptions = {
@@ -151,9 +155,7 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
   const collected: CollectedDataset[] = [];
   for (const spec of manifest.datasets) collected.push(await collectDataset({ spec, hub, logger }));
 
-  // 3. No planted symlink among the cache folders (nothing is read or written through one);
-  // then carry state over from the plan this one replaces, then shard.
-  const dirs = await checkCacheDirs({ root: config.root, repos: collected.map((c) => c.spec.repo), allowSymlinkedDirs: manifest.allowSymlinkedDirs });
+  // 3. Carry state over from the plan this one replaces, then shard.
   const before = readBefore(config.dbPath, collected, params.now ?? Date.now);
   if (before.liveShards > 0) {
     logger.warn(`plan ${before.planId} still has ${before.liveShards} shard(s) leased by running tasks; they keep working on plan ${before.planId}: cancel its jobs before submitting the new plan`);

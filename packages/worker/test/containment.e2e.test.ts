@@ -162,10 +162,10 @@ describe('containment: planted symlinks in the cache (real processes)', () => {
     expectRefused(res, join(w.root, '_hfhpc', 'plans'));
     expect(await readdir(outside)).toEqual([]);
     expect(existsSync(w.dbPath)).toBe(false);
-    expect(contentRequests(hub).size).toBe(0);
+    expect(hub.requests).toHaveLength(0); // refused before the first request
   });
 
-  it('blobs/ → a folder outside: `hfhpc run --local` refuses at plan time; no request for content, nothing written', async () => {
+  it('blobs/ → a folder outside: `hfhpc run --local` refuses at plan time, before any request; nothing written', async () => {
     const { manifest, outside, layout } = setup();
     await mkdir(layout.repoDir, { recursive: true });
     await symlink(outside, layout.blobsDir);
@@ -173,7 +173,7 @@ describe('containment: planted symlinks in the cache (real processes)', () => {
     expectRefused(res, layout.blobsDir);
     expect(await readdir(outside)).toEqual([]);
     expect(await readdir(layout.repoDir)).toEqual(['blobs']);
-    expect(contentRequests(hub).size).toBe(0);
+    expect(hub.requests).toHaveLength(0);
   });
 
   it('allow_symlinked_dirs: [blobs]: a symlinked blobs/ (another filesystem) is used by `run --local`, and the snapshot resolves through it', async () => {
