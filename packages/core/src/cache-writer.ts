@@ -4,9 +4,10 @@
 // incomplete offline; the worker may rewrite them. Both go through a temp file + rename, so a
 // reader never sees half a file, and two writers of the same content cannot corrupt it.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { cacheLayout, isCommitSha } from './cache-layout.js';
+import { CacheDirs, writeNewFile } from './safe-fs.js';
 
 /** One file of a commit, as the tree listing gives it. */
 export interface TreeFileEntry {
@@ -27,6 +28,8 @@ export interface WriteRefParams {
   revision: string;
   /** The 40-hex commit the revision was pinned to. */
   commit: string;
+  /** The root's folder checker (allowances, folders already checked). Default: a strict one. */
+  dirs?: CacheDirs;
 }
 
 /**
@@ -39,7 +42,7 @@ export async function writeRef(params: WriteRefParams): Promise<string | undefin
   layout.treePath(commit); // validates the commit before anything is written
   if (isCommitSha(revision)) return undefined;
   const target = layout.refPath(revision);
-  await writeFileAtomic(target, commit);
+  await writeCacheFile(params.dirs ?? new CacheDirs(root), target, commit);
   return target;
 }
 
@@ -48,6 +51,7 @@ export interface WriteTreeParams {
   repo: string;
   commit: string;
   files: Iterable<TreeFileEntry>;
+  dirs?: CacheDirs;
 }
 
 /** Write `trees/<commit>.json` in the format current Python clients read (§4.5). */
@@ -65,19 +69,34 @@ export async function writeTree(params: WriteTreeParams): Promise<string> {
       ? { size: f.size, blob_id: f.oid, lfs_sha256: f.lfsSha256, lfs_size: f.size }
       : { size: f.size, blob_id: f.oid };
   }
-  await writeFileAtomic(target, JSON.stringify({ format_version: 1, files }));
+  await writeCacheFile(params.dirs ?? new CacheDirs(root), target, JSON.stringify({ format_version: 1, files }));
   return target;
 }
 
-/** Write a file through a sibling temp file and a rename; the temp file never survives a failure. */
+/**
+ * A file under the root: its folders made and checked by `dirs` (no link on the way), then
+ * written atomically. A link planted at `target` itself is replaced by the rename, never followed.
+ */
+async function writeCacheFile(dirs: CacheDirs, target: string, content: string): Promise<void> {
+  await dirs.ensure(dirname(target));
+  await replaceAtomically(target, (temp) => writeNewFile(temp, content));
+}
+
+/**
+ * Write a file through a sibling temp file and a rename; the temp file never survives a failure.
+ * For paths the operator names (`status --output`): the folder is made with its parents.
+ */
 export async function writeFileAtomic(target: string, content: string | Uint8Array): Promise<void> {
   await mkdir(dirname(target), { recursive: true });
-  await replaceAtomically(target, (temp) => writeFile(temp, content));
+  await replaceAtomically(target, (temp) => writeNewFile(temp, content));
 }
 
 /**
  * Put a new entry at `target` in one rename: `create` makes it (a file, a symlink) under a
  * sibling temp name, which never survives a failure. Readers see the old entry or the new one.
+ * `create` must make the temp entry exclusively (writeNewFile, symlink): the name is random, so
+ * something already there was planted. The rename replaces whatever is at `target` (a link
+ * included) without following it.
  */
 export async function replaceAtomically(target: string, create: (temp: string) => Promise<unknown>): Promise<void> {
   const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

@@ -80,6 +80,16 @@ export class UnsafePathError extends HfhpcError {
   readonly exitCode = ExitCode.BAD_INPUT;
 }
 
+/**
+ * The cache on disk is not as hfhpc makes it: a symlink it did not create (or a file where a
+ * folder belongs) on the way to something it would write or read. Nothing was written through
+ * it. An unsafe environment, not bad input: exit 1, and the task stops (like a full disk).
+ */
+export class UnsafeCacheError extends HfhpcError {
+  readonly code = 'E_UNSAFE_CACHE';
+  readonly exitCode = ExitCode.FAILED;
+}
+
 /** Missing, invalid or insufficient credentials (401/403, gated repos). Never retried. */
 export class AuthError extends HfhpcError {
   readonly code = 'E_AUTH';

@@ -4,6 +4,7 @@ export * from './secrets.js';
 export * from './size.js';
 export * from './allow-list.js';
 export * from './path-safety.js';
+export * from './safe-fs.js';
 export * from './cache-layout.js';
 export * from './hub-url.js';
 export * from './token.js';

@@ -7,6 +7,7 @@ import { HfhpcError } from './errors.js';
 import type { ProblemList, FieldPath } from './manifest-problems.js';
 import type { RawManifest } from './manifest-schema.js';
 import type { Manifest, SlurmSettings } from './manifest-types.js';
+import { SYMLINKABLE_DIRS, type SymlinkableDir } from './safe-fs.js';
 import { parseSize } from './size.js';
 
 export interface NormaliseParams {
@@ -74,6 +75,8 @@ export function normaliseManifest(raw: RawManifest, params: NormaliseParams, pro
       sourceIndex.push(i);
       return [{ repo: d.repo, revision: d.revision ?? 'main', include: d.include ?? [], exclude: d.exclude ?? [] }];
     }),
+    // Unknown names are reported by the rules step and left out here.
+    allowSymlinkedDirs: [...new Set(raw.allow_symlinked_dirs ?? [])].filter((d): d is SymlinkableDir => (SYMLINKABLE_DIRS as readonly string[]).includes(d)),
     slurm: raw.slurm ? normaliseSlurm(raw.slurm, params, problems) : { extra: [] },
   };
   if (raw.root !== undefined) m.root = expandPath(raw.root, ['root'], path.dirname(params.file), params, problems);

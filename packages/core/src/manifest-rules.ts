@@ -6,6 +6,7 @@ import { revisionProblem } from './cache-layout.js';
 import type { ProblemList } from './manifest-problems.js';
 import type { RawManifest } from './manifest-schema.js';
 import type { NormalisedManifest } from './manifest-normalise.js';
+import { SYMLINKABLE_DIRS } from './safe-fs.js';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
@@ -88,6 +89,9 @@ export function checkManifestRules(raw: RawManifest, n: NormalisedManifest, prob
     if (problem) problems.add(['allow_prefixes', i], problem);
   });
   checkDatasets(raw, n, problems);
+  (raw.allow_symlinked_dirs ?? []).forEach((d, i) => {
+    if (!(SYMLINKABLE_DIRS as readonly string[]).includes(d)) problems.add(['allow_symlinked_dirs', i], `unknown folder "${d}"; it may list ${SYMLINKABLE_DIRS.join(', ')}`);
+  });
   if (m.shards !== undefined && m.shards < 1) problems.add(['shards'], 'must be at least 1');
   if (m.maxParallel !== undefined && m.maxParallel < 1) problems.add(['max_parallel'], 'must be at least 1');
   if (m.shardSize !== undefined && m.shardSize < 1) problems.add(['shard_size'], 'must be more than 0 bytes');

@@ -1,4 +1,5 @@
 // The manifest after validation and normalisation: what the planner works from.
+import type { SymlinkableDir } from './safe-fs.js';
 
 export interface DatasetSpec {
   /** `org/name`, allowed by `allowPrefixes`. */
@@ -48,5 +49,10 @@ export interface Manifest {
   /** Target bytes per shard. */
   shardSize?: number;
   maxParallel?: number;
+  /**
+   * Cache folders that may be symlinks (to another filesystem) on purpose: `repo_folder`
+   * (`datasets--org--name`), `blobs`. Empty: every folder in the root must be a real one.
+   */
+  allowSymlinkedDirs: SymlinkableDir[];
   slurm: SlurmSettings;
 }

@@ -57,6 +57,7 @@ slurm:
       path: '/proj/manifests/m.yaml',
       sha256: createHash('sha256').update(yaml).digest('hex'),
       allowPrefixes: ['bigcode/', 'codeparrot/'],
+      allowSymlinkedDirs: [],
       root: '/proj/manifests/hub',
       datasets: [
         { repo: 'bigcode/the-stack-dedup', revision: 'refs/pr/1', include: ['data/python/**'], exclude: ['**/*.md'] },
@@ -98,6 +99,14 @@ slurm:
     expect(a.slurm).toEqual({ extra: [] });
     expect(a.root).toBeDefined();
     expect(parseManifest('datasets: [bigcode/x]', '/m/y.yaml', opts).root).toBeUndefined();
+  });
+
+  it('allow_symlinked_dirs: the cache folders that may be symlinks, a single name or a list, each once', () => {
+    expect(parseManifest('datasets: [bigcode/x]\nallow_symlinked_dirs: blobs\n', '/m/m.yaml', opts).allowSymlinkedDirs).toEqual(['blobs']);
+    expect(parseManifest('datasets: [bigcode/x]\nallow_symlinked_dirs: [blobs, repo_folder, blobs]\n', '/m/m.yaml', opts).allowSymlinkedDirs).toEqual(['blobs', 'repo_folder']);
+    expect(problemsOf('datasets: [bigcode/x]\nallow_symlinked_dirs: [blobs, snapshots]\n')).toEqual([
+      'allow_symlinked_dirs[1]: unknown folder "snapshots"; it may list repo_folder, blobs (line 2)',
+    ]);
   });
 
   it('treats an empty value as absent', () => {

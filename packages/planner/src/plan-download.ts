@@ -25,6 +25,7 @@ import {
   type Store,
 } from '@hfhpc/core';
 import { carryState, type ChangeCounts, type StatFn } from './carry-state.js';
+import { checkCacheDirs } from './check-cache-dirs.js';
 import { collectDataset, type CollectedDataset } from './collect-files.js';
 import { resolvePlanSettings, type PlanSettingsInput } from './plan-settings.js';
 import { preflight, type PreflightParams } from './preflight.js';
@@ -138,6 +139,10 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
     write: false,
   });
 
+  // No planted symlink among the cache folders (nothing is read or written through one): checked
+  // before the first request, so a refused plan costs no Hub quota either.
+  const dirs = await checkCacheDirs({ root: config.root, repos: manifest.datasets.map((d) => d.repo), allowSymlinkedDirs: manifest.allowSymlinkedDirs });
+
   // 2. Pin, list, filter (network; nothing written).
   const { token } = await findToken({ env });
   const hub: HubClientOptions = {
@@ -217,7 +222,7 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
       manifestSha256: manifest.sha256,
       root: config.root,
       hubUrl: config.hubUrl,
-      options: { shards: settings.shards, shardSize: settings.shardSize, maxParallel: settings.maxParallel, slurm: settings.slurm, work: params.work ?? {}, force },
+      options: { shards: settings.shards, shardSize: settings.shardSize, maxParallel: settings.maxParallel, slurm: settings.slurm, work: params.work ?? {}, force, allowSymlinkedDirs: manifest.allowSymlinkedDirs },
       datasets: collected.map((c) => ({ repo: c.spec.repo, revision: c.spec.revision, commitSha: c.pinned.commit })),
       shards: sharded.shards.map((s) => ({
         idx: s.index,
@@ -233,8 +238,8 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
     // The full listing goes into trees/ (as the Python client writes it); offline checks apply
     // the user's own allow/ignore patterns on top.
     for (const c of collected) {
-      await writeRef({ root: config.root, repo: c.spec.repo, revision: c.spec.revision, commit: c.pinned.commit });
-      await writeTree({ root: config.root, repo: c.spec.repo, commit: c.pinned.commit, files: c.all });
+      await writeRef({ root: config.root, repo: c.spec.repo, revision: c.spec.revision, commit: c.pinned.commit, dirs });
+      await writeTree({ root: config.root, repo: c.spec.repo, commit: c.pinned.commit, files: c.all, dirs });
     }
 
     const maxArraySize = await detectMaxArraySize({ exec: params.exec, fallback: params.maxArraySize, env });
@@ -251,6 +256,7 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
       nodePath: params.nodePath,
       hfhpcBin: params.hfhpcBin,
       templateDir: params.templateDir,
+      dirs,
     });
     outcome.scripts = scripts.map((s) => s.path);
     for (const s of scripts) logger.info(`wrote ${s.path} (--array=${s.arraySpec})`);

@@ -4,7 +4,7 @@
 // created first: Slurm fails a task whose output folder is missing before the script runs.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SlurmSettings } from '@hfhpc/core';
+import { CacheDirs, isInside, type SlurmSettings } from '@hfhpc/core';
 import { renderSbatch, type SbatchResources } from './sbatch/render.js';
 import { arraysForIndices } from './sbatch/split-arrays.js';
 import { readSbatchTemplate } from './sbatch/template.js';
@@ -47,6 +47,8 @@ export interface RenderPlanScriptsParams {
   templateDir?: string;
   /** Write the scripts (and the log folder). Default true; false only renders (validation). */
   write?: boolean;
+  /** The root's folder checker (the plan's, already used). Default: a new one. */
+  dirs?: CacheDirs;
 }
 
 export interface RenderedScript {
@@ -101,6 +103,11 @@ export async function renderPlanScripts(params: RenderPlanScriptsParams): Promis
     return { path: path.join(dir, file), arraySpec: chunk.arraySpec, taskOffset: chunk.taskOffset, text };
   });
   if (write) {
+    // Folders under the root are made one level at a time, never through a planted link; a log
+    // folder elsewhere (slurm.output_dir) is the operator's and made with its parents.
+    const dirs = params.dirs ?? new CacheDirs(root);
+    await dirs.ensure(dir);
+    if (isInside(root, outputDir)) await dirs.ensure(outputDir);
     for (const s of scripts) await writeSbatchScript({ scriptPath: s.path, script: s.text, outputDir });
   }
   return scripts;

@@ -1,6 +1,6 @@
-import { lstat, mkdir, readlink, symlink } from 'node:fs/promises';
+import { lstat, readlink, symlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { assertNoSymlinkEscape, replaceAtomically, type CacheLayout } from '@hfhpc/core';
+import { CacheDirs, replaceAtomically, type CacheLayout } from '@hfhpc/core';
 
 export interface PlaceFileParams {
   /** The repo's cache layout (core `cacheLayout(root, repo)`). */
@@ -12,41 +12,37 @@ export interface PlaceFileParams {
   /** The blob name (etag) the link points to. */
   blob: string;
   /**
-   * Folders already created and checked for symlink escapes by this caller (one shard run): not
-   * created or walked again. A shard places many files per folder, and each walk is a string of
-   * metadata calls (round trips to the metadata server on a parallel filesystem).
+   * The root's folder checker for this caller (one shard run): folders it made or checked are
+   * not made or checked again. A shard places many files per folder, and each check is a
+   * metadata call (a round trip to the metadata server on a parallel filesystem). Default: a
+   * new, strict one.
    */
-  checkedDirs?: Set<string>;
+  dirs?: CacheDirs;
 }
 
 /**
  * Create `snapshots/<commit>/<path>` as a relative symlink to `../../blobs/<blob>` (one more
  * `..` per folder), as huggingface_hub does. Idempotent: a correct link is left alone, a wrong
- * one is replaced atomically (symlink under a temp name, then rename). Refuses to create
- * folders through a symlink that leads out of the repo folder.
+ * one (or anything else at the name) is replaced atomically (symlink under a temp name, then
+ * rename, which never follows what it replaces). Folders are made one level at a time and a
+ * symlinked folder on the way is refused (UnsafeCacheError), so nothing lands outside the root.
  */
 export async function placeSnapshotLink(params: PlaceFileParams): Promise<string> {
-  const { layout, repo, commit, path, blob, checkedDirs } = params;
+  const { layout, commit, path, blob } = params;
+  const dirs = params.dirs ?? new CacheDirs(dirname(layout.repoDir));
   const linkPath = layout.snapshotPath(commit, path);
   const target = layout.blobLinkTarget(path, blob);
   const parent = dirname(linkPath);
-  for (;;) {
-    const known = checkedDirs?.has(parent) ?? false;
-    if (!known) {
-      // The repo folder itself sits in the user's root (trusted); below it, nothing may lead out.
-      await mkdir(layout.repoDir, { recursive: true });
-      await assertNoSymlinkEscape(layout.repoDir, parent, { repo });
-      await mkdir(parent, { recursive: true });
-      checkedDirs?.add(parent);
-    }
+  for (let again = true; ; again = false) {
+    await dirs.ensure(parent);
     // Most links are new: made in place in one call (atomic; EEXIST when anything is there).
     try {
       await symlink(target, linkPath);
       return linkPath;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' && known) {
-        checkedDirs?.delete(parent); // removed under us: create and check it again
+      if (code === 'ENOENT' && again) {
+        dirs.forget(parent); // removed under us: make and check it again
         continue;
       }
       if (code !== 'EEXIST') throw err;

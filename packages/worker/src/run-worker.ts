@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  CacheDirs,
   InterruptedError,
   LeaseLostError,
   ProgressBatcher,
@@ -23,12 +24,14 @@ import {
   listShards,
   parseLeaseOwner,
   openStore,
+  planSymlinkAllowance,
   releaseLease,
   setThrottle,
   shardFiles,
   type Claim,
   type Logger,
   type Store,
+  type SymlinkableDir,
   type WorkState,
 } from '@hfhpc/core';
 import { resolveConcurrency } from './concurrency.js';
@@ -138,6 +141,8 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     const hubUrl = assertHubUrl(params.hubUrl ?? plan.hubUrl);
     // `plan --force`: blobs already in place are hashed again rather than trusted.
     const recheckBlobs = plan.options.force === true;
+    // The manifest's allow_symlinked_dirs, carried by the plan.
+    const allowSymlinkedDirs = planSymlinkAllowance(plan.options);
     await assertWritableRoot(root);
     const log = (params.logger ?? createLogger()).child({ planId: plan.id, taskId, host });
     const token = params.token === null ? undefined : (params.token ?? (await findToken({ env })).token);
@@ -168,7 +173,7 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
       const n = (claimsPerShard.get(claim.shardId) ?? 0) + 1;
       claimsPerShard.set(claim.shardId, n);
       log.info(`claimed shard ${claim.index} (fence ${claim.fence})`);
-      const outcome = await workOnShard({ store, claim, ttlMs, root, hubUrl, token, concurrency, gate, meter, log, signals, download: params.download ?? downloadBlob, progressFlushMs: params.progressFlushMs ?? 5000, metaDone, now, recheckBlobs });
+      const outcome = await workOnShard({ store, claim, ttlMs, root, hubUrl, token, concurrency, gate, meter, log, signals, download: params.download ?? downloadBlob, progressFlushMs: params.progressFlushMs ?? 5000, metaDone, now, recheckBlobs, allowSymlinkedDirs });
       result.shards.push({ index: claim.index, state: outcome.state });
       result.filesDone += outcome.filesDone;
       result.failures.push(...outcome.failures);
@@ -215,6 +220,7 @@ interface WorkOnShardParams {
   metaDone: Set<number>;
   now: () => number;
   recheckBlobs: boolean;
+  allowSymlinkedDirs: SymlinkableDir[];
 }
 
 async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome['state']; filesDone: number; failures: ShardFailure[] }> {
@@ -289,18 +295,20 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
     forget: (fileId: number): void => batcher.forget(fileId),
   };
   try {
+    // The cache folders are checked (no planted symlink) once per shard run, then trusted.
+    const dirs = new CacheDirs(p.root, { allowSymlinkedDirs: p.allowSymlinkedDirs });
     const files = shardFiles(store, current.shardId);
     for (const f of files) {
       if (p.metaDone.has(f.datasetId)) continue;
       p.metaDone.add(f.datasetId);
-      await ensureRepoMeta({ store, root: p.root, datasetId: f.datasetId, repo: f.repo, revision: f.revision, commit: f.commitSha }).catch((err: unknown) => {
+      await ensureRepoMeta({ store, root: p.root, dirs, datasetId: f.datasetId, repo: f.repo, revision: f.revision, commit: f.commitSha }).catch((err: unknown) => {
         throw toDiskError(err, { path: cacheLayout(p.root, f.repo).repoDir, bytesNeeded: 0 }) ?? err;
       });
     }
     const res = await runShard({
       store, claim: current, files, root: p.root, hubUrl: p.hubUrl, token: p.token, concurrency: p.concurrency,
       download: p.download, gate: p.gate, meter: p.meter, progress, done: doneFiles, signal: abort.signal, log,
-      recheckBlobs: p.recheckBlobs, lease,
+      recheckBlobs: p.recheckBlobs, lease, dirs,
     });
     hb.stop();
     doneFiles.flush();

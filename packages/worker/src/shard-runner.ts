@@ -1,14 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { mkdir, opendir, rm, stat } from 'node:fs/promises';
+import { opendir, rm } from 'node:fs/promises';
 import {
   AuthError,
+  CacheDirs,
   HfhpcError,
   HubError,
   LeaseLostError,
   StaleFenceError,
+  UnsafeCacheError,
   UnsafePathError,
   cacheLayout,
+  lstatOwnFile,
   repoPathProblem,
   fileStatesByBlob,
   markFileFailed,
@@ -63,6 +66,12 @@ export interface RunShardParams {
   recheckBlobs?: boolean;
   /** The claim's lease as the download engine checks it (before every write batch and before publishing). */
   lease?: DownloadLease;
+  /**
+   * The root's folder checker for this shard run (the plan's allow_symlinked_dirs): every cache
+   * folder is made or checked once, and a symlink hfhpc did not make stops the shard. Default:
+   * a new, strict one.
+   */
+  dirs?: CacheDirs;
 }
 
 export interface ShardFailure {
@@ -98,8 +107,15 @@ function groupByBlob(files: ShardFile[]): BlobGroup[] {
   return [...groups.values()].sort((a, b) => b.size - a.size);
 }
 
+/**
+ * The size of a regular file hfhpc owns (a blob, a partial), or undefined. Never follows a link:
+ * a symlink there is an UnsafeCacheError (nothing is read or written through it).
+ */
 async function sizeOf(path: string): Promise<number | undefined> {
-  const st = await stat(path).catch(() => undefined);
+  const st = await lstatOwnFile(path).catch((err: unknown) => {
+    if (err instanceof UnsafeCacheError) throw err;
+    return undefined;
+  });
   return st?.isFile() ? st.size : undefined;
 }
 
@@ -154,14 +170,12 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
     return l;
   };
   const repoDirs = await listRepoDirs(root);
-  // Folders this run made, and snapshot folders it made and checked: not again for every file.
-  const madeDirs = new Set<string>();
-  const checkedDirs = new Set<string>();
-  const ensureDir = async (dir: string): Promise<void> => {
-    if (madeDirs.has(dir)) return;
-    await mkdir(dir, { recursive: true });
-    madeDirs.add(dir);
-  };
+  // Folders this run made or checked (no planted link on the way): not again for every file.
+  const dirs = params.dirs ?? new CacheDirs(root);
+  const ensureDir = (dir: string): Promise<void> => dirs.ensure(dir);
+  // Before anything under a repo's blobs/ is looked at, its folders are checked (a planted link
+  // stops the shard here): once per repo, whatever the number of files.
+  for (const repo of new Set(files.map((f) => f.repo))) await dirs.check(layoutFor(repo).blobsDir);
   const failures: ShardFailure[] = [];
   const repoFailure = new Map<string, string>();
   // This claim's partial files: a name (and so an inode) no other claim writes.
@@ -233,7 +247,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
     const finalPath = layout.blobPath(g.blob);
     if (await usableAt(finalPath, g)) return finalPath;
     await ensureDir(layout.blobsDir);
-    const elsewhere = await findBlobElsewhere({ root, blob: g.blob, size: g.size, exceptRepoDir: layout.repoDir, repoDirs });
+    const elsewhere = await findBlobElsewhere({ root, blob: g.blob, size: g.size, exceptRepoDir: layout.repoDir, repoDirs, dirs });
     const elsewhereProblem = elsewhere && (await existingBlobProblem({ path: elsewhere, expected: g.expected, trusted: trustedOnDisk(g), signal }));
     if (elsewhereProblem) log.warn(`not reusing ${elsewhere}: ${elsewhereProblem} (hfhpc verify on its dataset puts it right)`);
     if (elsewhere && !elsewhereProblem) {
@@ -243,6 +257,8 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       return finalPath;
     }
     // Bytes already in a partial file are not network bytes: the first report starts there.
+    // sizeOf lstats each name (lstatOwnFile): a symlink planted at a partial's name stops the
+    // shard here (UnsafeCacheError) instead of being read through.
     const resumeFrom = await partialsOf(layout, g.blob);
     let last = 0;
     for (const p of resumeFrom) {
@@ -297,6 +313,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       source = await fetchPrimary(g, layoutFor(primary.repo), primary);
     } catch (err) {
       if (signal.aborted) throw signal.reason;
+      if (err instanceof UnsafeCacheError) throw err; // a planted link: the task stops, nothing written through it
       const disk = toDiskError(err, { path: layoutFor(primary.repo).incompletePath(g.blob, tag), bytesNeeded: g.size });
       if (disk) throw disk;
       if (err instanceof LeaseLostError || err instanceof StaleFenceError) throw err;
@@ -313,9 +330,10 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
           await ensureDir(layout.blobsDir);
           await reuseBlob({ source, target: blobPath, expected: g.expected, signal });
         }
-        await placeSnapshotLink({ layout, repo: f.repo, commit: f.commitSha, path: f.path, blob: g.blob, checkedDirs });
+        await placeSnapshotLink({ layout, repo: f.repo, commit: f.commitSha, path: f.path, blob: g.blob, dirs });
       } catch (err) {
         if (signal.aborted) throw signal.reason;
+        if (err instanceof UnsafeCacheError) throw err;
         const disk = toDiskError(err, { path: layout.snapshotPath(f.commitSha, f.path), bytesNeeded: g.size });
         if (disk) throw disk;
         if (err instanceof UnsafePathError) {

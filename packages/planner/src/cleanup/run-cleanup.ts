@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { hostname } from 'node:os';
-import { StaleFenceError, expireLeases, leaseHolderAlive, leasedBlobs, listLeases, releaseLease, repoFolderName, type LeaseRow, type Store } from '@hfhpc/core';
+import { CacheDirs, StaleFenceError, expireLeases, leaseHolderAlive, leasedBlobs, listLeases, releaseLease, repoFolderName, type LeaseRow, type Store } from '@hfhpc/core';
 import { quarantineDir } from '../verify/quarantine.js';
 import { findPartials, type PartialFile } from './find-partials.js';
 
@@ -109,7 +109,12 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
     partials.push({ ...p, verdict, removed: remove });
   }
 
-  const quarantined = await fg('**/*', { cwd: quarantineDir(root), absolute: true, onlyFiles: true, stats: true, suppressErrors: true });
+  // A symlink planted at `_hfhpc/quarantine` (or `_hfhpc`) would turn this into deleting files
+  // outside the root: the folders must be real ones, and no link below is followed.
+  const qdir = quarantineDir(root);
+  const quarantined = (await new CacheDirs(root).check(qdir))
+    ? await fg('**/*', { cwd: qdir, absolute: true, onlyFiles: true, followSymbolicLinks: false, stats: true, suppressErrors: true })
+    : [];
   for (const q of quarantined) {
     if (!dryRun) await rm(q.path, { force: true });
     bytesFreed += q.stats?.size ?? 0;

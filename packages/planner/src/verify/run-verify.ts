@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { cacheLayout, repoFolderName, resetFile, StateError, UsageError, type Store } from '@hfhpc/core';
+import { CacheDirs, cacheLayout, getPlan, planSymlinkAllowance, repoFolderName, resetFile, StateError, UsageError, type Store } from '@hfhpc/core';
 import { checkBlobs, type BlobCheck, type BlobResult, type BlobVerdict, type VerifyProgress } from './check-blobs.js';
 import { checkSnapshotLink } from './check-link.js';
 import { findUnplannedBlobs, type UnplannedBlob } from './unplanned-blobs.js';
@@ -111,6 +111,13 @@ export async function runVerify(params: RunVerifyParams): Promise<VerifyReport> 
     }
     c.files.push(r);
   }
+  // Nothing is read or moved through a symlinked folder hfhpc did not make (the plan's opt-in aside).
+  const dirs = new CacheDirs(root, { allowSymlinkedDirs: planSymlinkAllowance(getPlan(store, planId)?.options) });
+  for (const repo of new Set(toCheck.map((r) => r.repo))) {
+    const layout = cacheLayout(root, repo);
+    await dirs.check(layout.blobsDir);
+    await dirs.check(layout.snapshotsDir);
+  }
   const byKey = new Map(toCheck.map((r) => [`${r.repo}\0${r.path}`, r.id]));
   const bad: VerifyBadFile[] = [];
   let good: number[] = [];
@@ -129,7 +136,7 @@ export async function runVerify(params: RunVerifyParams): Promise<VerifyReport> 
   const onResult = async ({ check, verdict }: BlobResult): Promise<void> => {
     const c = checks.get(check.path)!;
     if (verdict.status !== 'ok') {
-      const quarantined = verdict.status === 'missing' ? null : await quarantineBlob({ root, blobPath: c.path, repoFolder: repoFolderName(c.repo) });
+      const quarantined = verdict.status === 'missing' ? null : await quarantineBlob({ root, blobPath: c.path, repoFolder: repoFolderName(c.repo), dirs });
       for (const f of c.files) markBad({ repo: f.repo, path: f.path, blob: f.blob, problem: verdict.status, detail: describe(verdict, c), quarantined_to: quarantined });
       return;
     }

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { appendEvent, cacheLayout, claimShard, partialTag } from '@hfhpc/core';
+import { UnsafeCacheError, appendEvent, cacheLayout, claimShard, partialTag } from '@hfhpc/core';
 import { runCleanup } from '../../src/cleanup/index.js';
 import { quarantineDir } from '../../src/verify/index.js';
 import { makeCache, type CacheFixture } from '../verify/cache-fixture.js';
@@ -139,5 +140,28 @@ describe('runCleanup', () => {
       { idx: 1, state: 'running' },
       { idx: 2, state: 'running' },
     ]);
+  });
+
+  it('never deletes through a planted link: a symlinked _hfhpc/quarantine is refused, a symlinked blobs/ is not walked', async () => {
+    const { f } = scene();
+    const outside = mkdtempSync(path.join(tmpdir(), 'hfhpc-outside-'));
+    try {
+      writeFileSync(path.join(outside, 'precious'), 'keep me');
+      mkdirSync(path.join(f.root, '_hfhpc'), { recursive: true });
+      symlinkSync(outside, quarantineDir(f.root));
+      await expect(runCleanup({ store: f.store, root: f.root })).rejects.toThrow(UnsafeCacheError);
+      expect(readdirSync(outside)).toEqual(['precious']);
+      rmSync(quarantineDir(f.root));
+      // A repo folder whose blobs/ is a link: its "partials" outside are not ours to delete.
+      const other = cacheLayout(f.root, 'bigcode/other');
+      mkdirSync(other.repoDir, { recursive: true });
+      writeFileSync(path.join(outside, `${'a'.repeat(64)}.incomplete`), 'not ours');
+      symlinkSync(outside, other.blobsDir);
+      const r = await runCleanup({ store: f.store, root: f.root });
+      expect(r.partials.some((p) => p.repoFolder === path.basename(other.repoDir))).toBe(false);
+      expect(readdirSync(outside).sort()).toEqual([`${'a'.repeat(64)}.incomplete`, 'precious']);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });

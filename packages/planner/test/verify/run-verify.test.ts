@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { existsSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cacheLayout, UsageError } from '@hfhpc/core';
+import { cacheLayout, UnsafeCacheError, UsageError } from '@hfhpc/core';
 import { runVerify } from '../../src/verify/index.js';
 import { makeCache, sha256, type CacheFixture } from './cache-fixture.js';
 
@@ -95,5 +96,32 @@ describe('runVerify', () => {
     const r = await runVerify({ store: f.store, root: f.root });
     expect(r.files_checked).toBe(1);
     expect(r.bad.map((b) => [b.path, b.problem])).toEqual([['README.md', 'missing']]);
+  });
+
+  it('never reads or moves blobs through a planted link: a symlinked blobs/ or _hfhpc/quarantine is refused', async () => {
+    const f = (fx = fixture());
+    const outside = mkdtempSync(path.join(tmpdir(), 'hfhpc-outside-'));
+    try {
+      // blobs/ moved outside and linked back: verify refuses it before hashing anything.
+      const blobs = cacheLayout(f.root, A).blobsDir;
+      cpSync(blobs, path.join(outside, 'blobs'), { recursive: true });
+      rmSync(blobs, { recursive: true });
+      symlinkSync(path.join(outside, 'blobs'), blobs);
+      const before = readdirSync(path.join(outside, 'blobs')).sort();
+      await expect(runVerify({ store: f.store, root: f.root, dataset: A })).rejects.toThrow(/blobs: it is a symlink .* that hfhpc did not create/);
+      expect(readdirSync(path.join(outside, 'blobs')).sort()).toEqual(before);
+      rmSync(blobs);
+      renameSync(path.join(outside, 'blobs'), blobs);
+
+      // A corrupt blob must go to _hfhpc/quarantine, which is a planted link: refused, blob kept.
+      writeFileSync(f.blobPath(A, 'data/python/a.parquet'), 'X'.repeat(5000));
+      mkdirSync(path.join(f.root, '_hfhpc'), { recursive: true });
+      symlinkSync(outside, path.join(f.root, '_hfhpc', 'quarantine'));
+      await expect(runVerify({ store: f.store, root: f.root, dataset: A })).rejects.toThrow(UnsafeCacheError);
+      expect(readdirSync(outside)).toEqual([]);
+      expect(readFileSync(f.blobPath(A, 'data/python/a.parquet'), 'utf8')).toBe('X'.repeat(5000));
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 });
