@@ -126,7 +126,10 @@ describe('containment: planted symlinks in the cache (real processes)', () => {
     expect(await readdir(outside)).toEqual([]);
   });
 
-  it('blobs/<etag>.incomplete → a file outside: neither read, truncated nor published; the file keeps its bytes', async () => {
+  // Each claim downloads into a partial of its own, created exclusively: the shared legacy name
+  // is never opened for writing, and only a re-claim looks at earlier partials (lstat first: a
+  // link there is refused, see shard-runner's sizeOf).
+  it('blobs/<etag>.incomplete → a file outside: never opened; the blob comes from the claim’s own partial; the file keeps its bytes', async () => {
     const { w, manifest, outside, layout } = setup();
     expect((await plan(manifest)).code).toBe(0);
     const big = planned().find((f) => f.path === 'data/train.bin')!;
@@ -135,9 +138,11 @@ describe('containment: planted symlinks in the cache (real processes)', () => {
     await mkdir(layout.blobsDir, { recursive: true });
     await symlink(victim, layout.incompletePath(big.blob));
     const res = await runWork(w, hub, ['--task-id', '0', '--concurrency', '1']).done;
-    expectRefused(res, layout.incompletePath(big.blob));
+    expect(res.code).toBe(0);
     expect(readFileSync(victim, 'utf8')).toBe('precious bytes of somebody else\n');
-    expect(existsSync(layout.blobPath(big.blob))).toBe(false);
+    const blob = await lstat(layout.blobPath(big.blob));
+    expect(blob.isFile()).toBe(true);
+    expect(blob.size).toBe(big.size);
     expect((await lstat(layout.incompletePath(big.blob))).isSymbolicLink()).toBe(true);
   });
 
