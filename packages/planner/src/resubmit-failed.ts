@@ -20,6 +20,8 @@ import { submitScripts, type SubmitSeams } from './submit-scripts.js';
 export interface ResubmitFailedParams extends SubmitSeams {
   /** Global options (`--root`, `--db`, …); the database is found as for every command. */
   argv?: RuntimeArgv;
+  /** `--manifest M` given with `--resubmit-failed`: its root locates the database (below `--root`/`HFHPC_ROOT`). */
+  manifest?: { root?: string };
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   /** Show which shards would be re-run; change and write nothing. Default false. */
@@ -47,11 +49,13 @@ export interface ResubmitOutcome {
   scripts: string[];
   jobIds: string[];
   dryRun: boolean;
+  /** The state database used. */
+  dbPath: string;
 }
 
 export async function resubmitFailed(params: ResubmitFailedParams): Promise<ResubmitOutcome> {
   const env = params.env ?? process.env;
-  const config = resolveRuntimeConfig({ argv: params.argv, env, cwd: params.cwd });
+  const config = resolveRuntimeConfig({ argv: params.argv, env, cwd: params.cwd, manifest: params.manifest });
   const logger = params.logger ?? createLogger({ format: config.logFormat, level: config.logLevel, quiet: config.quiet });
   const dryRun = params.dryRun ?? false;
   const store = openStore({ path: config.dbPath, readonly: dryRun, create: false, now: params.now });
@@ -86,20 +90,20 @@ export async function resubmitFailed(params: ResubmitFailedParams): Promise<Resu
       const failed = store.read(
         (db) => db.prepare("SELECT idx FROM shards WHERE plan_id = ? AND state = 'failed' ORDER BY idx").all(plan.id) as { idx: number }[],
       );
-      return { planId: plan.id, shards: failed.map((r) => r.idx), scripts: [], jobIds: [], dryRun };
+      return { planId: plan.id, shards: failed.map((r) => r.idx), scripts: [], jobIds: [], dryRun, dbPath: store.path };
     }
     // Settings are checked before any shard changes state.
     await render([0], 1, false);
     const shards = resetFailedShards({ store, planId: plan.id });
     if (shards.length === 0) {
       logger.info(`plan ${plan.id} has no failed shard; nothing to re-submit`);
-      return { planId: plan.id, shards, scripts: [], jobIds: [], dryRun };
+      return { planId: plan.id, shards, scripts: [], jobIds: [], dryRun, dbPath: store.path };
     }
     logger.info(`plan ${plan.id}: ${shards.length} failed shard(s) back to pending: ${shards.join(',')}`);
     const maxArraySize = await detectMaxArraySize({ exec: params.exec, fallback: params.maxArraySize, env });
     const scripts = (await render(shards, maxArraySize, true)).map((s) => s.path);
     const jobIds = await submitScripts({ store, planId: plan.id, scripts, scheduler: params.scheduler, exec: params.exec, env, logger });
-    return { planId: plan.id, shards, scripts, jobIds, dryRun };
+    return { planId: plan.id, shards, scripts, jobIds, dryRun, dbPath: store.path };
   } finally {
     store.close();
   }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
-import { UsageError } from '@hfhpc/core';
+import { UsageError, loadManifest } from '@hfhpc/core';
 import { commandLogger, runtimeArgv, runtimeConfig, type GlobalArgs } from '../global-options.js';
 
 interface PlanArgs extends GlobalArgs {
@@ -38,7 +38,7 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
   describe: 'resolve, pin, list, shard and store a plan; render download.sbatch; --submit runs sbatch',
   builder: (y) =>
     y
-      .option('manifest', { type: 'string', describe: 'manifest file (YAML or JSON); required unless --resubmit-failed' })
+      .option('manifest', { type: 'string', describe: 'manifest file (YAML or JSON); required unless --resubmit-failed (where its root locates the plan)' })
       .option('shards', { type: 'number', describe: 'number of shards (instead of --shard-size)' })
       .option('shard-size', { type: 'string', describe: 'bytes per shard, e.g. 200GB [default: the manifest, else 200GB]' })
       .option('max-parallel', { type: 'number', describe: 'array tasks running at once [default: the manifest, else 32]' })
@@ -100,7 +100,9 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
     const verifyLine = (v: { jobId: string; scriptPath: string } | undefined): string => (v ? `\nverify job ${v.jobId} (${v.scriptPath}) runs after the array succeeded` : '');
     let out: string;
     if (argv['resubmit-failed']) {
-      const r = await resubmitFailed({ ...common, dryRun: argv['dry-run'] });
+      // The manifest, when given, says where the plan lives (its root), as for status and verify.
+      const manifest = argv.manifest === undefined ? undefined : await loadManifest(argv.manifest);
+      const r = await resubmitFailed({ ...common, manifest, dryRun: argv['dry-run'] });
       const v = await verifyAfter(r);
       out = argv.json ? JSON.stringify({ ...resubmitJson(r), ...(v ? { verify_job_id: v.jobId } : {}) }) : resubmitText(r) + verifyLine(v);
     } else {

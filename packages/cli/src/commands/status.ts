@@ -2,9 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
 import { ExitCode, UsageError, openStore, writeFileAtomic } from '@hfhpc/core';
 import type { StatusReport } from '@hfhpc/planner';
-import { runtimeConfig, type GlobalArgs } from '../global-options.js';
+import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
 
 interface StatusArgs extends GlobalArgs {
+  manifest?: string;
   json: boolean;
   format: 'text' | 'json' | 'prometheus';
   watch?: number;
@@ -37,6 +38,7 @@ export const command: CommandModule<GlobalArgs, StatusArgs> = {
   describe: 'progress per dataset and shard, rate and ETA, failures by cause, leases, Slurm job states',
   builder: (y) =>
     y
+      .option('manifest', MANIFEST_OPTION)
       .option('json', { type: 'boolean', default: false, describe: 'print the status object as JSON (same as --format json)' })
       .option('format', { choices: ['text', 'json', 'prometheus'] as const, default: 'text' as const, describe: 'text, json, or prometheus (node_exporter textfile metrics)' })
       .option('watch', { describe: 'refresh every N seconds (default 5) until interrupted; redraws in place on a terminal', coerce: watchSeconds })
@@ -46,7 +48,7 @@ export const command: CommandModule<GlobalArgs, StatusArgs> = {
       .option('rate-window', { type: 'number', default: 300, describe: 'seconds over which the rate is measured' })
       .option('slurm', { type: 'boolean', default: true, describe: 'ask squeue/sacct about the plan\'s jobs (--no-slurm: database only)' }) as never,
   handler: async (argv) => {
-    const cfg = runtimeConfig(argv);
+    const { cfg } = await storedPlanConfig(argv);
     const { RateTracker, SlurmScheduler, collectStatus } = await import('@hfhpc/planner');
     const format = argv.json ? 'json' : argv.format;
     if (argv['rate-window'] <= 0) throw new UsageError(`Expected \`--rate-window\` to be a positive number of seconds, got \`${argv['rate-window']}\``);

@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { ExitCode, InterruptedError, UsageError, formatBytes, openStore, withPlanDefaults } from '@hfhpc/core';
 import type { VerifyProgress } from '@hfhpc/planner';
-import { runtimeConfig, type GlobalArgs } from '../global-options.js';
+import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
 
 interface VerifyArgs extends GlobalArgs {
+  manifest?: string;
   dataset?: string;
   force: boolean;
   json: boolean;
@@ -45,6 +46,7 @@ export const command: CommandModule<GlobalArgs, VerifyArgs> = {
   describe: 're-hash the files on disk against the plan; bad or missing files go back to pending (exit 1)',
   builder: (y) =>
     y
+      .option('manifest', MANIFEST_OPTION)
       .option('dataset', { type: 'string', describe: 'only this dataset (repo id)' })
       .option('force', { type: 'boolean', default: false, describe: 're-hash files already verified' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
@@ -54,7 +56,7 @@ export const command: CommandModule<GlobalArgs, VerifyArgs> = {
     if (argv.concurrency !== undefined && !(Number.isInteger(argv.concurrency) && argv.concurrency >= 1)) {
       throw new UsageError(`Expected \`--concurrency\` to be a positive integer, got \`${argv.concurrency}\``);
     }
-    const cfg = runtimeConfig(argv);
+    const { cfg } = await storedPlanConfig(argv);
     const { formatVerify, planDefaults, runVerify } = await import('@hfhpc/planner');
     const store = openStore({ path: cfg.dbPath, create: false });
     const { root } = withPlanDefaults(cfg, planDefaults(store.db, argv['plan-id']));
