@@ -13,6 +13,7 @@ import {
 import type { PlanSlurmSettings, PlanWorkSettings } from './render-plan-scripts.js';
 import { renderPlanScripts } from './render-plan-scripts.js';
 import { resetFailedShards } from './reset-failed-shards.js';
+import { timeLeadWarning } from './sbatch/check-values.js';
 import { detectMaxArraySize } from './sbatch/max-array-size.js';
 import type { Exec } from './scheduler/exec.js';
 import { submitScripts, type SubmitSeams } from './submit-scripts.js';
@@ -69,6 +70,8 @@ export async function resubmitFailed(params: ResubmitFailedParams): Promise<Resu
     const slurm = { ...stored.slurm, ...given(params.slurm) };
     const work = { ...stored.work, ...given(params.work) };
     const maxParallel = params.maxParallel ?? stored.maxParallel;
+    const leadWarning = timeLeadWarning(slurm);
+    if (leadWarning) logger.warn(leadWarning);
     const render = (indices: number[], maxArraySize: number, write: boolean) =>
       renderPlanScripts({
         planId: plan.id,

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { ExitCode, UsageError, openStore, withPlanDefaults } from '@hfhpc/core';
+import { ExitCode, openStore, withPlanDefaults } from '@hfhpc/core';
 import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
+import { numberOption } from '../number-option.js';
 
 interface CleanupArgs extends GlobalArgs {
   manifest?: string;
@@ -19,9 +20,8 @@ export const command: CommandModule<GlobalArgs, CleanupArgs> = {
       .option('dry-run', { type: 'boolean', default: false, describe: 'show what would be done; change nothing' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
       .option('remove-resumable', { type: 'boolean', default: false, describe: 'also remove partial files the next task would resume' })
-      .option('events-days', { type: 'number', default: 30, describe: 'delete events older than this many days' }) as never,
+      .option('events-days', numberOption('--events-days', { min: 0, max: 36_500, unit: 'days' }, { default: 30, describe: 'delete events older than this many days' })) as never,
   handler: async (argv) => {
-    if (!(argv['events-days'] >= 0)) throw new UsageError(`Expected \`--events-days\` to be a non-negative number, got \`${argv['events-days']}\``);
     const { cfg } = await storedPlanConfig(argv);
     // --dry-run writes nothing, not even a migration.
     const { formatCleanup, planDefaults, runCleanup } = await import('@hfhpc/planner');
