@@ -28,7 +28,7 @@ import { carryState, type ChangeCounts, type StatFn } from './carry-state.js';
 import { collectDataset, type CollectedDataset } from './collect-files.js';
 import { resolvePlanSettings, type PlanSettingsInput } from './plan-settings.js';
 import { timeLeadWarning } from './sbatch/check-values.js';
-import { preflight, type PreflightParams } from './preflight.js';
+import { assertRootWritable, preflight, type PreflightParams } from './preflight.js';
 import { readPlanFiles, type PreviousFile } from './previous-plan.js';
 import { renderPlanScripts, type PlanWorkSettings } from './render-plan-scripts.js';
 import { assignShards } from './shard.js';
@@ -142,6 +142,9 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
     templateDir: params.templateDir,
     write: false,
   });
+
+  // The root must be usable before the Hub is asked anything (a listing can take minutes).
+  await assertRootWritable({ root: config.root });
 
   // 2. Pin, list, filter (network; nothing written).
   const { token } = await findToken({ env });

@@ -1,5 +1,7 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import type { CommandModule } from 'yargs';
-import { ExitCode, openStore, withPlanDefaults } from '@hfhpc/core';
+import { DiskError, ExitCode, openStore, withPlanDefaults } from '@hfhpc/core';
 import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
 import { numberOption } from '../number-option.js';
 
@@ -9,6 +11,21 @@ interface CleanupArgs extends GlobalArgs {
   json: boolean;
   'remove-resumable': boolean;
   'events-days': number;
+}
+
+/** Cleanup removes files under the root: a read-only or foreign root is refused up front (exit 1). */
+async function assertCanChange(root: string): Promise<void> {
+  try {
+    await access(root, constants.W_OK | constants.X_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const why = code === 'EROFS' ? 'a read-only file system' : code === 'ENOENT' ? 'missing' : `not writable (${code})`;
+    throw new DiskError(`cleanup cannot change the download root ${root}: it is ${why}`, {
+      cause: err,
+      hint: 'run cleanup where the root is mounted writable, or add --dry-run to see what it would do',
+      context: { path: root, code },
+    });
+  }
 }
 
 export const command: CommandModule<GlobalArgs, CleanupArgs> = {
@@ -28,6 +45,7 @@ export const command: CommandModule<GlobalArgs, CleanupArgs> = {
     const store = openStore({ path: cfg.dbPath, create: false, readonly: argv['dry-run'] });
     try {
       const { root } = withPlanDefaults(cfg, planDefaults(store.db));
+      if (!argv['dry-run']) await assertCanChange(root);
       const report = await runCleanup({
         store,
         root,
