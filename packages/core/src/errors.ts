@@ -193,13 +193,15 @@ const STATE_CODE_RE = /^SQLITE_(?:READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|FULL|BU
  */
 export function toHfhpcError(err: unknown): HfhpcError {
   if (err instanceof HfhpcError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+  // Duck-typed: errors from another realm (a worker thread, a test sandbox) are not `instanceof Error`.
+  const e = typeof err === 'object' && err !== null ? (err as Partial<NodeJS.ErrnoException>) : undefined;
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const code = e?.code;
   if (typeof code === 'string' && DISK_CODES.has(code)) {
     return new DiskError(message, {
       cause: err,
       hint: code === 'ENOSPC' || code === 'EDQUOT' ? 'free space or quota and run again' : 'check that the path exists and this user may write there (a read-only mount?), then run again',
-      context: { code, path: (err as NodeJS.ErrnoException).path },
+      context: { code, path: e?.path },
     });
   }
   if (typeof code === 'string' && STATE_CODE_RE.test(code)) {
