@@ -206,7 +206,9 @@ describe('hfhpc plan (child process)', () => {
       expect({ bad, code: r.exitCode }).toEqual({ bad, code: 2 });
       expect(r.stderr).toContain('is not a Slurm time limit');
     }
-    const inManifest = await hfhpc(['--manifest', await t.manifest({ datasets: [{ repo: 'org/twin' }], slurm: { time: 99999999999999999999 } }, 'huge.yaml')]);
+    const huge = path.join(t.dir, 'huge.yaml');
+    await writeFile(huge, `allow_prefixes: [org/]\nroot: ${t.root}\ndatasets:\n  - repo: org/twin\nslurm:\n  time: 99999999999999999999\n`);
+    const inManifest = await hfhpc(['--manifest', huge]);
     expect(inManifest.exitCode).toBe(2);
     expect(inManifest.stderr).toContain('slurm.time');
     expect(t.hub.requests).toHaveLength(0);
