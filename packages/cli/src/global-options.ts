@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { createLogger, resolveRuntimeConfig, shortHostname, type Logger, type RuntimeArgv, type RuntimeConfig } from '@hfhpc/core';
+import { createLogger, loadManifest, resolveRuntimeConfig, shortHostname, type Logger, type RuntimeArgv, type RuntimeConfig } from '@hfhpc/core';
 
 /** Options every command takes; each also comes from the environment (design.md). */
 export interface GlobalArgs {
@@ -30,6 +30,22 @@ export function runtimeConfig(
 ): RuntimeConfig {
   return resolveRuntimeConfig({ argv: runtimeArgv(argv), env: options.env, manifest: options.manifest });
 }
+
+/**
+ * The settings of a command that works on a stored plan (status, verify, cleanup,
+ * plan --resubmit-failed): with `--manifest M`, the manifest's root locates the database
+ * unless `--root`/`HFHPC_ROOT` (or `--db`/`HFHPC_DB`) say otherwise.
+ */
+export async function storedPlanConfig(argv: GlobalArgs & { manifest?: string }): Promise<{ cfg: RuntimeConfig; manifest?: { root?: string } }> {
+  const manifest = argv.manifest === undefined ? undefined : await loadManifest(argv.manifest);
+  return { cfg: runtimeConfig(argv, { manifest }), manifest };
+}
+
+/** `--manifest` as status, verify and cleanup take it. */
+export const MANIFEST_OPTION = {
+  type: 'string',
+  describe: 'manifest file: its root locates the state database (--root and HFHPC_ROOT win)',
+} as const;
 
 /** The global options in the shape core's runtime config takes. */
 export function runtimeArgv(argv: GlobalArgs): RuntimeArgv {

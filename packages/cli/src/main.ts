@@ -1,5 +1,5 @@
 import yargs, { type Argv, type CommandModule } from 'yargs';
-import { ExitCode, UsageError, toHfhpcError } from '@hfhpc/core';
+import { ExitCode, HfhpcError, UsageError, toHfhpcError } from '@hfhpc/core';
 import { globalOptions, type GlobalArgs } from './global-options.js';
 import { command as workCommand } from './commands/work.js';
 import { command as runCommand } from './commands/run.js';
@@ -23,6 +23,9 @@ export async function main(argv: string[]): Promise<number> {
       .recommendCommands()
       .strict()
       .fail((msg, err) => {
+        // yargs wraps what an option's coerce throws (our bounds checks) in its own error:
+        // either way it is bad input, exit 2, never an internal error.
+        if (err && !(err instanceof HfhpcError) && err.name === 'YError') throw new UsageError(err.message, { hint: 'see hfhpc --help' });
         throw err ?? new UsageError(msg, { hint: 'see hfhpc --help' });
       })
       .help()

@@ -98,8 +98,8 @@ export class AuthError extends HfhpcError {
 
 /** An answer from the Hub or CDN that is an error (after retries, where retries apply). */
 export class HubError extends HfhpcError {
-  readonly code = 'E_HUB';
-  readonly exitCode = ExitCode.FAILED;
+  readonly code: string = 'E_HUB';
+  readonly exitCode: ExitCodeValue = ExitCode.FAILED;
   readonly statusCode?: number;
   /** The Hub's X-Error-Code, e.g. RepoNotFound, GatedRepo, EntryNotFound. */
   readonly hubErrorCode?: string;
@@ -113,6 +113,15 @@ export class HubError extends HfhpcError {
     this.hubErrorCode = options.hubErrorCode;
     this.url = options.url;
   }
+}
+
+/**
+ * The Hub says the repo or the revision does not exist (or this account cannot see it): the
+ * manifest names something that is not there, so it is bad input (exit 2), not a failure.
+ */
+export class HubNotFoundError extends HubError {
+  override readonly code: string = 'E_HUB_NOT_FOUND';
+  override readonly exitCode: ExitCodeValue = ExitCode.BAD_INPUT;
 }
 
 /** Bytes on disk do not match the size or hash the Hub listed. */
@@ -179,10 +188,41 @@ export class InternalError extends HfhpcError {
   readonly exitCode = ExitCode.INTERNAL;
 }
 
-/** Wrap anything thrown into an HfhpcError (unknown errors become InternalError). */
+/** Errors of the machine, not of hfhpc: a file system or the state database refusing. */
+const DISK_CODES = new Set([
+  'EROFS', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT', 'EIO', 'ENOTDIR', 'EISDIR', 'ENOENT', 'EMFILE',
+  'ENFILE', 'ESTALE', 'EBUSY', 'ETXTBSY', 'ENAMETOOLONG', 'ELOOP', 'EEXIST', 'ENOTEMPTY', 'EXDEV',
+]);
+const STATE_CODE_RE = /^SQLITE_(?:READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB|FULL|BUSY|LOCKED|PERM|PROTOCOL)/;
+
+/**
+ * Wrap anything thrown into an HfhpcError. An errno error from the file system (read-only
+ * mount, permissions, a deleted folder) becomes a DiskError and a SQLite I/O, permission or
+ * damage error a StateError: the environment, exit 1, with the path and a hint. Anything else
+ * is an InternalError (a bug, exit 70).
+ */
 export function toHfhpcError(err: unknown): HfhpcError {
   if (err instanceof HfhpcError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  // Duck-typed: errors from another realm (a worker thread, a test sandbox) are not `instanceof Error`.
+  const e = typeof err === 'object' && err !== null ? (err as Partial<NodeJS.ErrnoException>) : undefined;
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const code = e?.code;
+  if (typeof code === 'string' && DISK_CODES.has(code)) {
+    return new DiskError(message, {
+      cause: err,
+      hint: code === 'ENOSPC' || code === 'EDQUOT' ? 'free space or quota and run again' : 'check that the path exists and this user may write there (a read-only mount?), then run again',
+      context: { code, path: e?.path },
+    });
+  }
+  if (typeof code === 'string' && STATE_CODE_RE.test(code)) {
+    return new StateError(`state database: ${message} (${code})`, {
+      cause: err,
+      hint: code.startsWith('SQLITE_READONLY')
+        ? 'the database or its folder cannot be written (read-only mount, permissions, or the file was moved or deleted while in use); fix that and run again'
+        : 'check the database file and its filesystem (`hfhpc doctor`), then run again',
+      context: { code },
+    });
+  }
   return new InternalError(`internal error: ${message}`, {
     cause: err,
     hint: 'this is a bug in hfhpc; please report it with the log',

@@ -1,7 +1,7 @@
 // Turning a failed HTTP exchange into a decision (retry? wait? re-resolve? give up) and, when
 // giving up, into the typed error the user sees (protocol notes §2.1, §3). Messages name the
 // repo and what to do; they never carry a token, and URLs lose their query (signed CDN URLs).
-import { AuthError, HubError, type HfhpcError } from './errors.js';
+import { AuthError, HubError, HubNotFoundError, type HfhpcError } from './errors.js';
 import { headerValue, type HttpHeaders } from './rate-limit-headers.js';
 
 export type HttpFailureClass = 'retry' | 'rate-limited' | 'fatal' | 'expired-url';
@@ -123,7 +123,7 @@ export function hubErrorFromResponse(params: HubErrorFromResponseParams): HfhpcE
     });
   }
   if (code === 'RepoNotFound') {
-    return new HubError(`dataset ${repo} not found or no access`, {
+    return new HubNotFoundError(`dataset ${repo} not found or no access`, {
       ...base,
       hint:
         statusCode === 401
@@ -132,7 +132,7 @@ export function hubErrorFromResponse(params: HubErrorFromResponseParams): HfhpcE
     });
   }
   if (code === 'RevisionNotFound') {
-    return new HubError(`revision ${revision ?? '(unknown)'} not found in dataset ${repo}`, {
+    return new HubNotFoundError(`revision ${revision ?? '(unknown)'} not found in dataset ${repo}`, {
       ...base,
       hint: `check the revision (branch, tag or commit) at ${repoPage}/tree/main`,
     });

@@ -11,6 +11,7 @@ export * from './token.js';
 export * from './logger.js';
 export * from './hash-file.js';
 export * from './runtime-config.js';
+export * from './slurm-time.js';
 export * from './manifest.js';
 export * from './retry-delay.js';
 export * from './rate-limit-headers.js';

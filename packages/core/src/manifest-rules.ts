@@ -3,6 +3,7 @@
 // values that would break or inject lines into the rendered batch script.
 import { allowPrefixProblem, isAllowedRepo, repoIdProblem } from './allow-list.js';
 import { revisionProblem } from './cache-layout.js';
+import { slurmTimeProblem } from './slurm-time.js';
 import type { ProblemList } from './manifest-problems.js';
 import type { RawManifest } from './manifest-schema.js';
 import type { NormalisedManifest } from './manifest-normalise.js';
@@ -11,8 +12,6 @@ import { SYMLINKABLE_DIRS } from './safe-fs.js';
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
 const SLURM_NAME_RE = /^[A-Za-z0-9_.,+-]+$/;
-// minutes | min:sec | h:min:sec | days-h | days-h:min | days-h:min:sec, or no limit.
-const SLURM_TIME_RE = /^(?:\d+(?::\d{1,2}){0,2}|\d+-\d{1,2}(?::\d{1,2}){0,2}|UNLIMITED|INFINITE)$/i;
 const SLURM_MEM_RE = /^\d+[KMGT]?$/i;
 const MAIL_TYPES = new Set([
   'NONE', 'BEGIN', 'END', 'FAIL', 'REQUEUE', 'ALL', 'INVALID_DEPEND', 'STAGE_OUT',
@@ -64,7 +63,8 @@ function checkSlurm(n: NormalisedManifest, problems: ProblemList): void {
   for (const [field, value] of [['partition', s.partition], ['account', s.account], ['qos', s.qos]] as const) {
     if (value !== undefined && !SLURM_NAME_RE.test(value)) problems.add(at(field), `"${value}" is not a Slurm name (letters, digits, "_", ".", "-"; several separated by ",")`);
   }
-  if (s.time !== undefined && !SLURM_TIME_RE.test(s.time)) problems.add(at('time'), `"${s.time}" is not a Slurm time limit (minutes, HH:MM:SS or D-HH:MM:SS)`);
+  const timeProblem = s.time === undefined ? undefined : slurmTimeProblem(s.time);
+  if (timeProblem) problems.add(at('time'), timeProblem);
   if (s.mem !== undefined && !SLURM_MEM_RE.test(s.mem)) problems.add(at('mem'), `"${s.mem}" is not a Slurm memory size (e.g. 4000, 16G, 1T)`);
   if (s.mailUser !== undefined && /\s/.test(s.mailUser)) problems.add(at('mail_user'), 'contains whitespace');
   for (const t of s.mailType ? s.mailType.split(',') : []) {

@@ -77,7 +77,7 @@ describe('hubErrorFromResponse', () => {
     for (const e of [anon, withToken]) {
       expect(e).toBeInstanceOf(HubError);
       expect(e.message).toBe('dataset bigcode/x not found or no access');
-      expect(e.exitCode).toBe(ExitCode.FAILED);
+      expect(e.exitCode).toBe(ExitCode.BAD_INPUT); // the manifest names something that is not there
     }
     expect(anon.hint).toContain('HF_TOKEN');
     expect(withToken.hint).not.toContain('HF_TOKEN');

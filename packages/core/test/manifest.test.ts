@@ -150,7 +150,7 @@ slurm:
       'shards: must be at least 1 (line 11)',
       'shard_size: invalid size "12XB": expected a number with an optional unit (write e.g. 200GB or 1.5TiB) (line 12)',
       'max_parallel: expected a whole number, got string "many" (line 13)',
-      'slurm.time: "1h" is not a Slurm time limit (minutes, HH:MM:SS or D-HH:MM:SS) (line 15)',
+      'slurm.time: "1h" is not a Slurm time limit (not one of its forms; use minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS, or UNLIMITED) (line 15)',
       'slurm.job_name: contains a newline or control character (line 16)',
       'slurm.mail_type: "LOUD" is not a Slurm mail type (NONE, BEGIN, END, FAIL, REQUEUE, ALL, INVALID_DEPEND, STAGE_OUT, TIME_LIMIT, TIME_LIMIT_90, TIME_LIMIT_80, TIME_LIMIT_50, ARRAY_TASKS) (line 17)',
       'slurm.cpus_per_task: must be at least 1 (line 18)',

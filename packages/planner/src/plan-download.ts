@@ -28,7 +28,8 @@ import { carryState, type ChangeCounts, type StatFn } from './carry-state.js';
 import { checkCacheDirs } from './check-cache-dirs.js';
 import { collectDataset, type CollectedDataset } from './collect-files.js';
 import { resolvePlanSettings, type PlanSettingsInput } from './plan-settings.js';
-import { preflight, type PreflightParams } from './preflight.js';
+import { timeLeadWarning } from './sbatch/check-values.js';
+import { assertRootWritable, preflight, type PreflightParams } from './preflight.js';
 import { readPlanFiles, type PreviousFile } from './previous-plan.js';
 import { renderPlanScripts, type PlanWorkSettings } from './render-plan-scripts.js';
 import { assignShards } from './shard.js';
@@ -102,6 +103,8 @@ export interface PlanOutcome {
   /** Bytes still to download (each blob once; done and already verified blobs cost nothing). */
   bytesToFetch: number;
   shards: number;
+  /** Indices of the shards with a file not done yet: the array covers these and no others. */
+  shardsToRun: number[];
   /** Heaviest and lightest shard, in bytes still to fetch. */
   spread: { largest: number; smallest: number };
   maxParallel: number;
@@ -122,6 +125,8 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
   const config = resolveRuntimeConfig({ argv: params.argv, env, manifest, cwd: params.cwd });
   const logger = params.logger ?? createLogger({ format: config.logFormat, level: config.logLevel, quiet: config.quiet });
   const settings = resolvePlanSettings(params, manifest);
+  const leadWarning = timeLeadWarning(settings.slurm);
+  if (leadWarning) logger.warn(leadWarning);
   // Render once in memory so a bad Slurm setting fails now, not after the Hub was listed.
   await renderPlanScripts({
     planId: 1,
@@ -138,6 +143,9 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
     templateDir: params.templateDir,
     write: false,
   });
+
+  // The root must be usable before the Hub is asked anything (a listing can take minutes).
+  await assertRootWritable({ root: config.root });
 
   // No planted symlink among the cache folders (nothing is read or written through one): checked
   // before the first request, so a refused plan costs no Hub quota either.
@@ -176,6 +184,8 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
   const sharded = assignShards({ files: carried.files, shards: settings.shards, shardSize: settings.shardSize });
   for (const s of sharded.shards) for (const f of s.files) f.shardIdx = s.index;
   const bytesToFetch = sharded.shards.reduce((sum, s) => sum + s.bytes, 0);
+  // A shard whose files are all done is stored done; no array task is spent on it.
+  const shardsToRun = sharded.shards.filter((s) => s.files.some((f) => f.state !== 'done')).map((s) => s.index);
 
   // 4. Pre-flight: the root can take what is left to fetch.
   const pre = await preflight({ root: config.root, bytesToFetch, force, statfs: params.statfs });
@@ -205,6 +215,7 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
     bytes: datasets.reduce((sum, d) => sum + d.bytes, 0),
     bytesToFetch,
     shards: sharded.shards.length,
+    shardsToRun,
     spread: sharded.spread,
     maxParallel: settings.maxParallel,
     freeBytes: pre.freeBytes,
@@ -242,13 +253,17 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
       await writeTree({ root: config.root, repo: c.spec.repo, commit: c.pinned.commit, files: c.all, dirs });
     }
 
+    if (shardsToRun.length === 0) {
+      logger.info(`plan ${planId}: every file is done; no script written, nothing to submit`);
+      return outcome;
+    }
     const maxArraySize = await detectMaxArraySize({ exec: params.exec, fallback: params.maxArraySize, env });
     const scripts = await renderPlanScripts({
       planId,
       root: config.root,
       dbPath: config.dbPath,
       hubUrl: config.hubUrl,
-      indices: sharded.shards.map((s) => s.index),
+      indices: shardsToRun,
       maxParallel: settings.maxParallel,
       maxArraySize,
       slurm: settings.slurm,

@@ -23,6 +23,7 @@ export function planJson(o: PlanOutcome): Record<string, unknown> {
     bytes: o.bytes,
     bytes_to_fetch: o.bytesToFetch,
     shards: o.shards,
+    shards_to_run: o.shardsToRun,
     spread: o.spread,
     max_parallel: o.maxParallel,
     scripts: o.scripts,
@@ -48,6 +49,8 @@ export function planText(o: PlanOutcome): string {
     );
   }
   for (const d of o.dropped) lines.push(`  ${d.repo}: no longer in the manifest (${n(d.files)} files dropped from the plan)`);
+  if (o.shardsToRun.length === 0) lines.push(o.dryRun ? 'nothing to fetch: every file is done' : 'nothing to fetch: every file is done, so no script was written and nothing submitted');
+  else if (o.shardsToRun.length < o.shards) lines.push(`${n(o.shardsToRun.length)} of ${n(o.shards)} shard(s) have work; the array covers only those`);
   for (const s of o.scripts) lines.push(`script: ${s}`);
   if (o.jobIds.length > 0) lines.push(`submitted: job ${o.jobIds.join(', ')}`);
   else if (!o.dryRun && o.scripts.length > 0) lines.push(`submit with: ${o.scripts.map((s) => `sbatch ${s}`).join(" && ")}`);

@@ -29,8 +29,12 @@ export interface PreflightResult {
   forcedPastShortage: boolean;
 }
 
-export async function preflight(params: PreflightParams): Promise<PreflightResult> {
-  const { root, bytesToFetch, force = false, statfs = fsStatfs, access = fsAccess, stat = fsStat } = params;
+/**
+ * The root, or the nearest existing folder it will be created in, is writable: checked before
+ * any network request, so an unusable root costs nothing. Returns the folder checked.
+ */
+export async function assertRootWritable(params: Pick<PreflightParams, 'root' | 'access' | 'stat'>): Promise<string> {
+  const { root, access = fsAccess, stat = fsStat } = params;
   const checkedPath = await nearestExisting(root, stat);
   try {
     await access(checkedPath, constants.W_OK | constants.X_OK);
@@ -41,6 +45,12 @@ export async function preflight(params: PreflightParams): Promise<PreflightResul
       context: { root, checkedPath },
     });
   }
+  return checkedPath;
+}
+
+export async function preflight(params: PreflightParams): Promise<PreflightResult> {
+  const { root, bytesToFetch, force = false, statfs = fsStatfs } = params;
+  const checkedPath = await assertRootWritable(params);
   const fs = await statfs(checkedPath);
   const freeBytes = Number(BigInt(fs.bavail) * BigInt(fs.bsize));
   const short = freeBytes < bytesToFetch;

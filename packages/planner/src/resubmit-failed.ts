@@ -13,6 +13,7 @@ import {
 import type { PlanSlurmSettings, PlanWorkSettings } from './render-plan-scripts.js';
 import { renderPlanScripts } from './render-plan-scripts.js';
 import { resetFailedShards } from './reset-failed-shards.js';
+import { timeLeadWarning } from './sbatch/check-values.js';
 import { detectMaxArraySize } from './sbatch/max-array-size.js';
 import type { Exec } from './scheduler/exec.js';
 import { submitScripts, type SubmitSeams } from './submit-scripts.js';
@@ -20,6 +21,8 @@ import { submitScripts, type SubmitSeams } from './submit-scripts.js';
 export interface ResubmitFailedParams extends SubmitSeams {
   /** Global options (`--root`, `--db`, …); the database is found as for every command. */
   argv?: RuntimeArgv;
+  /** `--manifest M` given with `--resubmit-failed`: its root locates the database (below `--root`/`HFHPC_ROOT`). */
+  manifest?: { root?: string };
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   /** Show which shards would be re-run; change and write nothing. Default false. */
@@ -47,11 +50,13 @@ export interface ResubmitOutcome {
   scripts: string[];
   jobIds: string[];
   dryRun: boolean;
+  /** The state database used. */
+  dbPath: string;
 }
 
 export async function resubmitFailed(params: ResubmitFailedParams): Promise<ResubmitOutcome> {
   const env = params.env ?? process.env;
-  const config = resolveRuntimeConfig({ argv: params.argv, env, cwd: params.cwd });
+  const config = resolveRuntimeConfig({ argv: params.argv, env, cwd: params.cwd, manifest: params.manifest });
   const logger = params.logger ?? createLogger({ format: config.logFormat, level: config.logLevel, quiet: config.quiet });
   const dryRun = params.dryRun ?? false;
   const store = openStore({ path: config.dbPath, readonly: dryRun, create: false, now: params.now });
@@ -65,6 +70,8 @@ export async function resubmitFailed(params: ResubmitFailedParams): Promise<Resu
     const slurm = { ...stored.slurm, ...given(params.slurm) };
     const work = { ...stored.work, ...given(params.work) };
     const maxParallel = params.maxParallel ?? stored.maxParallel;
+    const leadWarning = timeLeadWarning(slurm);
+    if (leadWarning) logger.warn(leadWarning);
     const render = (indices: number[], maxArraySize: number, write: boolean) =>
       renderPlanScripts({
         planId: plan.id,
@@ -86,20 +93,20 @@ export async function resubmitFailed(params: ResubmitFailedParams): Promise<Resu
       const failed = store.read(
         (db) => db.prepare("SELECT idx FROM shards WHERE plan_id = ? AND state = 'failed' ORDER BY idx").all(plan.id) as { idx: number }[],
       );
-      return { planId: plan.id, shards: failed.map((r) => r.idx), scripts: [], jobIds: [], dryRun };
+      return { planId: plan.id, shards: failed.map((r) => r.idx), scripts: [], jobIds: [], dryRun, dbPath: store.path };
     }
     // Settings are checked before any shard changes state.
     await render([0], 1, false);
     const shards = resetFailedShards({ store, planId: plan.id });
     if (shards.length === 0) {
       logger.info(`plan ${plan.id} has no failed shard; nothing to re-submit`);
-      return { planId: plan.id, shards, scripts: [], jobIds: [], dryRun };
+      return { planId: plan.id, shards, scripts: [], jobIds: [], dryRun, dbPath: store.path };
     }
     logger.info(`plan ${plan.id}: ${shards.length} failed shard(s) back to pending: ${shards.join(',')}`);
     const maxArraySize = await detectMaxArraySize({ exec: params.exec, fallback: params.maxArraySize, env });
     const scripts = (await render(shards, maxArraySize, true)).map((s) => s.path);
     const jobIds = await submitScripts({ store, planId: plan.id, scripts, scheduler: params.scheduler, exec: params.exec, env, logger });
-    return { planId: plan.id, shards, scripts, jobIds, dryRun };
+    return { planId: plan.id, shards, scripts, jobIds, dryRun, dbPath: store.path };
   } finally {
     store.close();
   }

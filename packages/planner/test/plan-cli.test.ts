@@ -7,7 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { latestPlan } from '@hfhpc/core';
-import { failShards, setup, withStore, type TestEnv } from './plan-helpers.js';
+import { formatArraySpec } from '../src/sbatch/array-spec.js';
+import { failShards, planFiles, pretendDone, setup, withStore, type TestEnv } from './plan-helpers.js';
 
 const BIN = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));
 
@@ -128,4 +129,113 @@ describe('hfhpc plan (child process)', () => {
     expect(r.stderr).toContain('either --shards or --shard-size');
     expect(t.hub.requests).toHaveLength(0);
   });
+
+  it('--resubmit-failed --manifest finds the plan through the manifest root (no --root, another cwd)', async () => {
+    const m = await t.manifest({ datasets: [{ repo: 'org/many' }] });
+    expect((await hfhpc(['--manifest', m, '--shards', '5', '--submit'])).exitCode).toBe(0);
+    failShards(t.dbPath, 1, [2]);
+    const r = await execa(process.execPath, [BIN, 'plan', '--resubmit-failed', '--manifest', m, '--json'], {
+      reject: false,
+      extendEnv: false,
+      cwd: fakeBin, // no ./datasets here: only the manifest says where the root is
+      env: { ...t.env, PATH: `${fakeBin}:${process.env.PATH}` },
+    });
+    expect({ code: r.exitCode, stderr: r.exitCode === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(r.stdout)).toMatchObject({ plan_id: 1, shards: [2], job_ids: ['7002'] });
+  });
+
+  it('a plan with nothing to fetch writes no script and submits nothing, and says so', async () => {
+    const m = await t.manifest({ datasets: [{ repo: 'org/twin' }] });
+    expect((await hfhpc(['--manifest', m, '--submit'])).exitCode).toBe(0);
+    const commit = latestCommit(t.dbPath);
+    await pretendDone({ dbPath: t.dbPath, root: t.root, planId: 1, repo: 'org/twin', commit, paths: ['copy.parquet', 'x.parquet'] });
+    const json = await hfhpc(['--manifest', m, '--submit', '--json']);
+    expect(json.exitCode).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ plan_id: 2, bytes_to_fetch: 0, shards_to_run: [], scripts: [], job_ids: [] });
+    const text = await hfhpc(['--manifest', m, '--submit']);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toContain('nothing to fetch: every file is done, so no script was written and nothing submitted');
+    expect(await sbatchCalls()).toHaveLength(1); // only the first plan's array
+    expect(existsSync(path.join(t.root, '_hfhpc', 'plans', '2', 'download.sbatch'))).toBe(false);
+  });
+
+  it('a repair plan (two files to fetch again) submits an array of just the shards that have work', async () => {
+    const m = await t.manifest({ datasets: [{ repo: 'org/many', include: ['data/train/**'] }] });
+    expect((await hfhpc(['--manifest', m, '--shards', '8', '--submit'])).exitCode).toBe(0);
+    const files = planFiles(t.dbPath, 1);
+    const commit = latestCommit(t.dbPath);
+    const again = [files[3]!.path, files[30]!.path];
+    await pretendDone({ dbPath: t.dbPath, root: t.root, planId: 1, repo: 'org/many', commit, paths: files.map((f) => f.path).filter((p) => !again.includes(p)) });
+    const r = await hfhpc(['--manifest', m, '--shards', '8', '--submit', '--json']);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout) as { shards: number; shards_to_run: number[]; scripts: string[] };
+    const withWork = [...new Set(planFiles(t.dbPath, 2).filter((f) => f.state !== 'done').map((f) => f.shard))].sort((a, b) => a - b);
+    expect(withWork.length).toBeGreaterThanOrEqual(1);
+    expect(withWork.length).toBeLessThanOrEqual(2);
+    expect(out.shards).toBe(8);
+    expect(out.shards_to_run).toEqual(withWork);
+    const script = await readFile(out.scripts[0]!, 'utf8');
+    expect(script).toMatch(new RegExp(`#SBATCH --array=${formatArraySpec({ indices: withWork })}(%\\d+)?\n`));
+    expect(script).not.toContain('--array=0-7');
+    expect(await sbatchCalls()).toHaveLength(2);
+  });
+
+  it('exit 2 for a repo or a revision that does not exist, naming it', async () => {
+    const noRepo = await hfhpc(['--manifest', await t.manifest({ datasets: [{ repo: 'org/does-not-exist' }] })]);
+    expect(noRepo.exitCode).toBe(2);
+    expect(noRepo.stderr).toContain('dataset org/does-not-exist not found');
+    const noRev = await hfhpc(['--manifest', await t.manifest({ datasets: [{ repo: 'org/twin', revision: 'no-such-branch' }] })]);
+    expect(noRev.exitCode).toBe(2);
+    expect(noRev.stderr).toContain('revision no-such-branch not found in dataset org/twin');
+    expect(existsSync(t.dbPath)).toBe(false);
+  });
+
+  it('checks the root is writable before any request to the Hub (exit 2)', async () => {
+    await writeFile(path.join(t.dir, 'a-file'), 'not a folder');
+    const m = await t.manifest({ root: path.join(t.dir, 'a-file', 'root'), datasets: [{ repo: 'org/twin' }] });
+    const r = await hfhpc(['--manifest', m]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('download root');
+    expect(t.hub.requests).toHaveLength(0);
+  });
+
+  it('validates Slurm time limits (exit 2 before any request) and warns when --time is not longer than the USR1 lead', async () => {
+    const m = await t.manifest({ datasets: [{ repo: 'org/twin' }] });
+    for (const bad of ['99:99', '1:99:00', '2-25', '0', '99999999999999999999', '1:2:3:4']) {
+      const r = await hfhpc(['--manifest', m, '--time', bad]);
+      expect({ bad, code: r.exitCode }).toEqual({ bad, code: 2 });
+      expect(r.stderr).toContain('is not a Slurm time limit');
+    }
+    const huge = path.join(t.dir, 'huge.yaml');
+    await writeFile(huge, `allow_prefixes: [org/]\nroot: ${t.root}\ndatasets:\n  - repo: org/twin\nslurm:\n  time: 99999999999999999999\n`);
+    const inManifest = await hfhpc(['--manifest', huge]);
+    expect(inManifest.exitCode).toBe(2);
+    expect(inManifest.stderr).toContain('slurm.time');
+    expect(t.hub.requests).toHaveLength(0);
+
+    for (const good of ['90', '30:00', '12:00:00', '1-12', '1-12:30', '2-00:00:00', 'UNLIMITED']) {
+      const r = await hfhpc(['--manifest', m, '--time', good, '--dry-run']);
+      expect({ good, code: r.exitCode, stderr: r.exitCode === 0 ? '' : r.stderr }).toEqual({ good, code: 0, stderr: '' });
+      expect(r.stderr).not.toContain('USR1 lead');
+    }
+    const short = await hfhpc(['--manifest', m, '--time', '4', '--dry-run']);
+    expect(short.exitCode).toBe(0);
+    expect(short.stderr).toContain('time limit 4 (240 s) is not longer than the USR1 lead of 300 s');
+  });
+
+  it('refuses number options out of bounds (exit 2, nothing written, no request)', async () => {
+    const m = await t.manifest({ datasets: [{ repo: 'org/twin' }] });
+    for (const args of [['--lease-ttl', '1e20'], ['--shards', '0'], ['--max-parallel', 'NaN'], ['--signal-seconds', '1e9'], ['--concurrency', '']]) {
+      const r = await hfhpc(['--manifest', m, ...args]);
+      expect({ args, code: r.exitCode }).toEqual({ args, code: 2 });
+      expect(r.stderr).toContain(`Expected ${args[0]} to be`);
+    }
+    expect(t.hub.requests).toHaveLength(0);
+    expect(existsSync(t.root)).toBe(false);
+  });
 });
+
+/** The commit the newest plan pinned its (only) dataset to. */
+function latestCommit(dbPath: string): string {
+  return withStore(dbPath, (s) => s.read((db) => db.prepare('SELECT commit_sha FROM datasets WHERE plan_id = (SELECT MAX(id) FROM plans)').pluck().get() as string));
+}

@@ -40,13 +40,13 @@ describe('resubmitFailed', () => {
     failShards(t.dbPath, planId, [1, 3, 4]);
 
     const dry = await resubmitFailed({ env: t.env, argv: { root: t.root }, dryRun: true, logger });
-    expect(dry).toEqual({ planId, shards: [1, 3, 4], scripts: [], jobIds: [], dryRun: true });
+    expect(dry).toEqual({ planId, shards: [1, 3, 4], scripts: [], jobIds: [], dryRun: true, dbPath: t.dbPath });
     expect(withStore(t.dbPath, (s) => listShards(s, planId).filter((x) => x.state === 'failed').length)).toBe(3);
 
     const scheduler = fakeScheduler(['501']);
     const r = await resubmitFailed({ env: t.env, argv: { root: t.root }, exec: t.noSlurm, logger, scheduler, slurm: { time: '3:00:00' } });
     const script = path.join(t.root, '_hfhpc', 'plans', String(planId), 'resubmit.sbatch');
-    expect(r).toEqual({ planId, shards: [1, 3, 4], scripts: [script], jobIds: ['501'], dryRun: false });
+    expect(r).toEqual({ planId, shards: [1, 3, 4], scripts: [script], jobIds: ['501'], dryRun: false, dbPath: t.dbPath });
     expect(scheduler.scripts).toEqual([script]);
     const text = await readFile(script, 'utf8');
     expect(text).toContain('#SBATCH --array=1,3-4%3');

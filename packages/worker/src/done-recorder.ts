@@ -1,4 +1,4 @@
-import { markFileDone, type Claim, type Store } from '@hfhpc/core';
+import { assertFence, markFileDone, recordBlobVerified, type Claim, type NewBlobVerification, type Store } from '@hfhpc/core';
 
 export interface DoneRecorderParams {
   store: Store;
@@ -23,6 +23,7 @@ export class DoneRecorder {
   private readonly params: DoneRecorderParams;
   private readonly now: () => number;
   private waiting: { fileId: number; bytes: number }[] = [];
+  private blobs: NewBlobVerification[] = [];
   private lastFlush: number;
 
   constructor(params: DoneRecorderParams) {
@@ -37,6 +38,11 @@ export class DoneRecorder {
     if (this.waiting.length >= (this.params.maxBatch ?? 500) || this.now() - this.lastFlush >= (this.params.flushMs ?? 1000)) this.flush();
   }
 
+  /** A blob this task downloaded and hashed, with its stat: written with the next batch. */
+  blobVerified(record: NewBlobVerification): void {
+    this.blobs.push(record);
+  }
+
   /** Files recorded but not yet written. */
   get pending(): number {
     return this.waiting.length;
@@ -45,13 +51,18 @@ export class DoneRecorder {
   /** Write every waiting file in one transaction (the fence is checked by each mark). */
   flush(): void {
     this.lastFlush = this.now();
-    if (this.waiting.length === 0) return;
+    if (this.waiting.length === 0 && this.blobs.length === 0) return;
     const batch = this.waiting;
+    const blobs = this.blobs;
     const { store } = this.params;
     const claim = this.params.claim();
-    store.write(() => {
+    // One transaction: a lost fence (a mark refused) records no blob either.
+    store.write((db) => {
+      assertFence(db, claim);
       for (const f of batch) markFileDone(store, claim, { fileId: f.fileId, bytes: f.bytes });
+      recordBlobVerified(store, blobs);
     });
     this.waiting = [];
+    this.blobs = [];
   }
 }

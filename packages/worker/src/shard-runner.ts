@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { opendir, rm } from 'node:fs/promises';
+import { lstat, opendir, rm } from 'node:fs/promises';
 import {
   AuthError,
   CacheDirs,
@@ -57,8 +57,8 @@ export interface RunShardParams {
   gate: RequestGate;
   meter: ProgressMeter;
   progress: ProgressSink;
-  /** Finished files; written in batches. */
-  done: Pick<DoneRecorder, 'done'>;
+  /** Finished files (and the stat of blobs this run downloaded and hashed); written in batches. */
+  done: Pick<DoneRecorder, 'done'> & Partial<Pick<DoneRecorder, 'blobVerified'>>;
   /** Aborted on a stop signal (reason InterruptedError) or a lost lease (LeaseLostError). */
   signal: AbortSignal;
   log: Logger;
@@ -243,9 +243,10 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
     return false;
   };
 
-  const fetchPrimary = async (g: BlobGroup, layout: CacheLayout, primary: ShardFile): Promise<string> => {
+  /** The blob's path, and whether this run downloaded (so hashed) its bytes. */
+  const fetchPrimary = async (g: BlobGroup, layout: CacheLayout, primary: ShardFile): Promise<{ path: string; downloaded: boolean }> => {
     const finalPath = layout.blobPath(g.blob);
-    if (await usableAt(finalPath, g)) return finalPath;
+    if (await usableAt(finalPath, g)) return { path: finalPath, downloaded: false };
     await ensureDir(layout.blobsDir);
     const elsewhere = await findBlobElsewhere({ root, blob: g.blob, size: g.size, exceptRepoDir: layout.repoDir, repoDirs, dirs });
     const elsewhereProblem = elsewhere && (await existingBlobProblem({ path: elsewhere, expected: g.expected, trusted: trustedOnDisk(g), signal }));
@@ -254,7 +255,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       const how = await reuseBlob({ source: elsewhere, target: finalPath, expected: g.expected, signal });
       log.debug(`${how} ${finalPath} from ${elsewhere}`);
       meter.addBytes(g.size, 0);
-      return finalPath;
+      return { path: finalPath, downloaded: false };
     }
     // Bytes already in a partial file are not network bytes: the first report starts there.
     // sizeOf lstats each name (lstatOwnFile): a symlink planted at a partial's name stops the
@@ -291,7 +292,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       },
     });
     if (last < g.size) meter.addBytes(g.size - last, 0);
-    return finalPath;
+    return { path: finalPath, downloaded: true };
   };
 
   const work = async (g: BlobGroup): Promise<void> => {
@@ -309,8 +310,9 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
     if (live.length === 0) return;
     const primary = live[0];
     let source: string;
+    let downloaded: boolean;
     try {
-      source = await fetchPrimary(g, layoutFor(primary.repo), primary);
+      ({ path: source, downloaded } = await fetchPrimary(g, layoutFor(primary.repo), primary));
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       if (err instanceof UnsafeCacheError) throw err; // a planted link: the task stops, nothing written through it
@@ -346,6 +348,16 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       params.done.done(f.id, f.size);
       meter.fileDone();
       filesDone++;
+    }
+    // Bytes this run hashed on the way in: their stat (taken after every link to them was
+    // made, which changes ctime) lets `hfhpc verify` skip them until they change.
+    if (downloaded && params.done.blobVerified) {
+      for (const repo of new Set(live.map((f) => f.repo))) {
+        const st = await lstat(layoutFor(repo).blobPath(g.blob), { bigint: true }).catch(() => undefined);
+        if (st?.isFile() && Number(st.size) === g.size) {
+          params.done.blobVerified({ repo, blob: g.blob, source: 'placed', size: g.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino, dev: st.dev });
+        }
+      }
     }
   };
 

@@ -82,6 +82,31 @@ describe('runShard', () => {
     expect(fileStates(fx).every((r) => r.state === 'done')).toBe(true);
   });
 
+  it('records the stat of each blob it downloaded (after its hard links were made), not of blobs it found on disk', async () => {
+    const shared = bytes(3000);
+    const files: FixtureFile[] = [
+      { repo: 'bigcode/a', path: 'shared.bin', content: shared },
+      { repo: 'codeparrot/b', path: 'shared.bin', content: shared },
+      { repo: 'bigcode/a', path: 'kept.bin', content: bytes(10), state: 'done' },
+    ];
+    fx = planFixture(files);
+    const layout = cacheLayout(fx.root, 'bigcode/a');
+    await mkdir(layout.blobsDir, { recursive: true });
+    await writeFile(layout.blobPath(blobOf(files[2])), files[2].content);
+    await run(fx, claimOwn(fx), fakeDownload(files));
+    const rows = fx.store.read((db) => db.prepare('SELECT repo, blob, size, ino, ctime_ns AS ctime, source FROM blob_verifications ORDER BY repo').safeIntegers(true).all()) as {
+      repo: string; blob: string; size: bigint; ino: string; ctime: bigint; source: string;
+    }[];
+    expect(rows.map((r) => [r.repo, r.blob, Number(r.size), r.source])).toEqual([
+      ['bigcode/a', blobOf(files[0]), 3000, 'placed'],
+      ['codeparrot/b', blobOf(files[1]), 3000, 'placed'],
+    ]);
+    for (const r of rows) {
+      const st = await stat(cacheLayout(fx.root, r.repo).blobPath(r.blob), { bigint: true });
+      expect([r.ino, r.ctime]).toEqual([st.ino.toString(), st.ctimeNs]);
+    }
+  });
+
   it('fetches nothing for files already done whose blob is on disk, and re-fetches a done file whose blob vanished', async () => {
     const files: FixtureFile[] = [
       { repo: 'bigcode/a', path: 'kept.bin', content: bytes(10), state: 'done' },

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
-import { UsageError } from '@hfhpc/core';
+import { UsageError, loadManifest } from '@hfhpc/core';
 import { commandLogger, runtimeArgv, runtimeConfig, type GlobalArgs } from '../global-options.js';
+import { MAX_SECONDS, numberOption } from '../number-option.js';
 
 interface PlanArgs extends GlobalArgs {
   manifest?: string;
@@ -38,24 +39,24 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
   describe: 'resolve, pin, list, shard and store a plan; render download.sbatch; --submit runs sbatch',
   builder: (y) =>
     y
-      .option('manifest', { type: 'string', describe: 'manifest file (YAML or JSON); required unless --resubmit-failed' })
-      .option('shards', { type: 'number', describe: 'number of shards (instead of --shard-size)' })
+      .option('manifest', { type: 'string', describe: 'manifest file (YAML or JSON); required unless --resubmit-failed (where its root locates the plan)' })
+      .option('shards', numberOption('--shards', { min: 1, max: 10_000_000, integer: true }, { describe: 'number of shards (instead of --shard-size)' }))
       .option('shard-size', { type: 'string', describe: 'bytes per shard, e.g. 200GB [default: the manifest, else 200GB]' })
-      .option('max-parallel', { type: 'number', describe: 'array tasks running at once [default: the manifest, else 32]' })
+      .option('max-parallel', numberOption('--max-parallel', { min: 1, max: 100_000, integer: true }, { describe: 'array tasks running at once [default: the manifest, else 32]' }))
       .option('job-name', { type: 'string', group: SLURM, describe: '--job-name [default hfhpc]' })
       .option('partition', { type: 'string', group: SLURM, describe: '--partition' })
       .option('account', { type: 'string', group: SLURM, describe: '--account' })
       .option('qos', { type: 'string', group: SLURM, describe: '--qos' })
       .option('time', { type: 'string', group: SLURM, describe: '--time, e.g. 12:00:00' })
       .option('mem', { type: 'string', group: SLURM, describe: '--mem, e.g. 8G' })
-      .option('cpus-per-task', { type: 'number', group: SLURM, describe: '--cpus-per-task' })
+      .option('cpus-per-task', numberOption('--cpus-per-task', { min: 1, max: 100_000, integer: true }, { group: SLURM, describe: '--cpus-per-task' }))
       .option('mail-user', { type: 'string', group: SLURM, describe: '--mail-user' })
       .option('mail-type', { type: 'string', group: SLURM, describe: '--mail-type, e.g. END,FAIL' })
-      .option('signal-seconds', { type: 'number', group: SLURM, describe: 'USR1 this many seconds before the time limit [default 300]' })
-      .option('requeue-max', { type: 'number', group: SLURM, describe: 'times a task may requeue itself after an interruption [default 3]' })
-      .option('max-array-size', { type: 'number', group: SLURM, describe: 'MaxArraySize when scontrol does not tell [default 1001]' })
-      .option('concurrency', { type: 'number', group: WORK, describe: 'files each task downloads at once [default: the task\'s CPUs]' })
-      .option('lease-ttl', { type: 'number', group: WORK, describe: 'seconds a dead task keeps its shard before another task takes it over [default 120]' })
+      .option('signal-seconds', numberOption('--signal-seconds', { min: 0, max: 65_535, integer: true, unit: 'seconds' }, { group: SLURM, describe: 'USR1 this many seconds before the time limit [default 300]' }))
+      .option('requeue-max', numberOption('--requeue-max', { min: 0, max: 1000, integer: true }, { group: SLURM, describe: 'times a task may requeue itself after an interruption [default 3]' }))
+      .option('max-array-size', numberOption('--max-array-size', { min: 1, max: 4_000_001, integer: true }, { group: SLURM, describe: 'MaxArraySize when scontrol does not tell [default 1001]' }))
+      .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { group: WORK, describe: 'files each task downloads at once [default: the task\'s CPUs]' }))
+      .option('lease-ttl', numberOption('--lease-ttl', { min: 1, max: MAX_SECONDS, integer: true, unit: 'seconds' }, { group: WORK, describe: 'seconds a dead task keeps its shard before another task takes it over [default 120]' }))
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; write nothing' })
       .option('submit', { type: 'boolean', default: false, describe: 'run sbatch --parsable on the scripts and record the job ids' })
       .option('json', { type: 'boolean', default: false, describe: 'print {plan_id, datasets, files, bytes, shards, scripts, job_ids} on stdout' })
@@ -100,7 +101,9 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
     const verifyLine = (v: { jobId: string; scriptPath: string } | undefined): string => (v ? `\nverify job ${v.jobId} (${v.scriptPath}) runs after the array succeeded` : '');
     let out: string;
     if (argv['resubmit-failed']) {
-      const r = await resubmitFailed({ ...common, dryRun: argv['dry-run'] });
+      // The manifest, when given, says where the plan lives (its root), as for status and verify.
+      const manifest = argv.manifest === undefined ? undefined : await loadManifest(argv.manifest);
+      const r = await resubmitFailed({ ...common, manifest, dryRun: argv['dry-run'] });
       const v = await verifyAfter(r);
       out = argv.json ? JSON.stringify({ ...resubmitJson(r), ...(v ? { verify_job_id: v.jobId } : {}) }) : resubmitText(r) + verifyLine(v);
     } else {

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { UsageError, loadManifest } from '@hfhpc/core';
 import { commandLogger, runtimeArgv, runtimeConfig, type GlobalArgs } from '../global-options.js';
+import { MAX_SECONDS, numberOption } from '../number-option.js';
 
 interface RunArgs extends GlobalArgs {
   manifest: string;
@@ -22,12 +23,12 @@ export const command: CommandModule<GlobalArgs, RunArgs> = {
     y
       .option('manifest', { type: 'string', demandOption: true, describe: 'manifest file (YAML or JSON)' })
       .option('local', { type: 'boolean', default: false, describe: 'run the workers here, as child processes (required: on a cluster use plan --submit)' })
-      .option('jobs', { alias: 'j', type: 'number', default: 2, describe: 'local worker processes (task ids 0..W-1)' })
-      .option('shards', { type: 'number', describe: 'number of shards [default: the manifest, else 4 per worker]' })
+      .option('jobs', numberOption('--jobs', { min: 1, max: 256, integer: true }, { alias: 'j', default: 2, describe: 'local worker processes (task ids 0..W-1)' }))
+      .option('shards', numberOption('--shards', { min: 1, max: 10_000_000, integer: true }, { describe: 'number of shards [default: the manifest, else 4 per worker]' }))
       .option('shard-size', { type: 'string', describe: 'bytes per shard, e.g. 200GB (instead of --shards)' })
-      .option('concurrency', { type: 'number', describe: 'files each worker downloads at once [default: the CPUs available]' })
-      .option('lease-ttl', { type: 'number', describe: 'lease lifetime in seconds [default 120]' })
-      .option('progress-interval', { type: 'number', describe: 'seconds between Progress: lines [default 30]' })
+      .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { describe: 'files each worker downloads at once [default: the CPUs available]' }))
+      .option('lease-ttl', numberOption('--lease-ttl', { min: 1, max: MAX_SECONDS, unit: 'seconds' }, { describe: 'lease lifetime in seconds [default 120]' }))
+      .option('progress-interval', numberOption('--progress-interval', { min: 1, max: MAX_SECONDS, unit: 'seconds' }, { describe: 'seconds between Progress: lines [default 30]' }))
       .option('force', { type: 'boolean', default: false, describe: 'every file back to pending: blobs on disk are hashed again and fetched again unless they match' }) as never,
   handler: async (argv) => {
     if (!argv.local) {

@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
-import { ExitCode, UsageError, openStore, writeFileAtomic } from '@hfhpc/core';
+import { ExitCode, openStore, writeFileAtomic } from '@hfhpc/core';
 import type { StatusReport } from '@hfhpc/planner';
-import { runtimeConfig, type GlobalArgs } from '../global-options.js';
+import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
+import { MAX_SECONDS, numberOption, parseBoundedNumber } from '../number-option.js';
 
 interface StatusArgs extends GlobalArgs {
+  manifest?: string;
   json: boolean;
   format: 'text' | 'json' | 'prometheus';
   watch?: number;
@@ -15,13 +17,11 @@ interface StatusArgs extends GlobalArgs {
   slurm: boolean;
 }
 
-/** `--watch` alone means every 5 s; a value must be a positive number of seconds. */
+/** `--watch` alone means every 5 s; a value must be 0.1 to 86400 seconds. */
 function watchSeconds(v: unknown): number | undefined {
   if (v === undefined) return undefined;
   if (v === true || v === '') return 5;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`Expected \`--watch\` to be a positive number of seconds, got \`${String(v)}\``);
-  return n;
+  return parseBoundedNumber('--watch', v, { min: 0.1, max: MAX_SECONDS, unit: 'seconds' });
 }
 
 async function render(report: StatusReport, format: StatusArgs['format'], watching: boolean): Promise<string> {
@@ -37,19 +37,19 @@ export const command: CommandModule<GlobalArgs, StatusArgs> = {
   describe: 'progress per dataset and shard, rate and ETA, failures by cause, leases, Slurm job states',
   builder: (y) =>
     y
+      .option('manifest', MANIFEST_OPTION)
       .option('json', { type: 'boolean', default: false, describe: 'print the status object as JSON (same as --format json)' })
       .option('format', { choices: ['text', 'json', 'prometheus'] as const, default: 'text' as const, describe: 'text, json, or prometheus (node_exporter textfile metrics)' })
       .option('watch', { describe: 'refresh every N seconds (default 5) until interrupted; redraws in place on a terminal', coerce: watchSeconds })
-      .option('count', { type: 'number', describe: 'with --watch: stop after this many refreshes' })
-      .option('plan-id', { type: 'number', describe: 'plan to report on [default: the newest]' })
+      .option('count', numberOption('--count', { min: 1, max: 1_000_000_000, integer: true }, { describe: 'with --watch: stop after this many refreshes' }))
+      .option('plan-id', numberOption('--plan-id', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }, { describe: 'plan to report on [default: the newest]' }))
       .option('output', { type: 'string', describe: 'write to this file (replaced atomically each refresh) instead of stdout' })
-      .option('rate-window', { type: 'number', default: 300, describe: 'seconds over which the rate is measured' })
+      .option('rate-window', numberOption('--rate-window', { min: 1, max: 30 * 86_400, unit: 'seconds' }, { default: 300, describe: 'seconds over which the rate is measured' }))
       .option('slurm', { type: 'boolean', default: true, describe: 'ask squeue/sacct about the plan\'s jobs (--no-slurm: database only)' }) as never,
   handler: async (argv) => {
-    const cfg = runtimeConfig(argv);
+    const { cfg } = await storedPlanConfig(argv);
     const { RateTracker, SlurmScheduler, collectStatus } = await import('@hfhpc/planner');
     const format = argv.json ? 'json' : argv.format;
-    if (argv['rate-window'] <= 0) throw new UsageError(`Expected \`--rate-window\` to be a positive number of seconds, got \`${argv['rate-window']}\``);
     const store = openStore({ path: cfg.dbPath, readonly: true, create: false });
     const scheduler = argv.slurm ? new SlurmScheduler() : undefined;
     const tracker = argv.watch === undefined ? undefined : new RateTracker(argv['rate-window'] * 1000);
@@ -66,6 +66,8 @@ export const command: CommandModule<GlobalArgs, StatusArgs> = {
         if (argv.output) await writeFileAtomic(argv.output, text); // a textfile collector never reads half a file
         else process.stdout.write(redraw ? `\x1b[H\x1b[2J${text}` : argv.watch !== undefined && format === 'text' && n > 1 ? `\n${text}` : text);
         if (argv.watch === undefined || (argv.count !== undefined && n >= argv.count)) break;
+        // Nothing more will change: a watch in a script (`status --watch && next-step`) ends.
+        if (report.state === 'done') break;
         try {
           await sleep(argv.watch * 1000, undefined, { signal: stop.signal });
         } catch {

@@ -1,9 +1,11 @@
 import type { CommandModule } from 'yargs';
-import { ExitCode, InterruptedError, UsageError, formatBytes, openStore, withPlanDefaults } from '@hfhpc/core';
+import { ExitCode, InterruptedError, formatBytes, openStore, withPlanDefaults } from '@hfhpc/core';
 import type { VerifyProgress } from '@hfhpc/planner';
-import { runtimeConfig, type GlobalArgs } from '../global-options.js';
+import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
+import { numberOption } from '../number-option.js';
 
 interface VerifyArgs extends GlobalArgs {
+  manifest?: string;
   dataset?: string;
   force: boolean;
   json: boolean;
@@ -45,16 +47,14 @@ export const command: CommandModule<GlobalArgs, VerifyArgs> = {
   describe: 're-hash the files on disk against the plan; bad or missing files go back to pending (exit 1)',
   builder: (y) =>
     y
+      .option('manifest', MANIFEST_OPTION)
       .option('dataset', { type: 'string', describe: 'only this dataset (repo id)' })
       .option('force', { type: 'boolean', default: false, describe: 're-hash files already verified' })
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
-      .option('concurrency', { type: 'number', describe: 'files hashed at once [default: the CPUs available]' })
-      .option('plan-id', { type: 'number', describe: 'plan to verify [default: the newest]' }) as never,
+      .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { describe: 'files hashed at once [default: the CPUs available]' }))
+      .option('plan-id', numberOption('--plan-id', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }, { describe: 'plan to verify [default: the newest]' })) as never,
   handler: async (argv) => {
-    if (argv.concurrency !== undefined && !(Number.isInteger(argv.concurrency) && argv.concurrency >= 1)) {
-      throw new UsageError(`Expected \`--concurrency\` to be a positive integer, got \`${argv.concurrency}\``);
-    }
-    const cfg = runtimeConfig(argv);
+    const { cfg } = await storedPlanConfig(argv);
     const { formatVerify, planDefaults, runVerify } = await import('@hfhpc/planner');
     const store = openStore({ path: cfg.dbPath, create: false });
     const { root } = withPlanDefaults(cfg, planDefaults(store.db, argv['plan-id']));

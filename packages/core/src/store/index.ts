@@ -14,3 +14,14 @@ export { markFileRunning, markFileDone, markFileFailed, resetFile } from './file
 export { ProgressBatcher, type ProgressBatcherOptions } from './progress.js';
 export { getThrottle, setThrottle, type Throttle, type SetThrottleParams } from './throttle.js';
 export { appendEvent, recentEvents, pruneEvents, type NewEvent, type RecentEventsParams } from './events.js';
+export {
+  recordBlobVerified,
+  forgetBlobVerified,
+  blobVerificationsOfPlan,
+  blobKey,
+  sameFingerprint,
+  type BlobFingerprint,
+  type BlobVerification,
+  type NewBlobVerification,
+} from './blob-verification.js';
+export { planFilesOf, planRepos, type PlanFileRow } from './plan-files.js';

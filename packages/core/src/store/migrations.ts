@@ -92,6 +92,26 @@ CREATE TABLE throttle (
 );
 `,
   },
+  {
+    // Verification per blob file, not per plan: what its stat was when hfhpc last hashed it (a
+    // worker publishing a download, or verify), so a later verify re-hashes only what changed.
+    // ino and dev are unsigned 64-bit and may not fit SQLite's signed INTEGER: kept as text.
+    version: 2,
+    sql: `
+CREATE TABLE blob_verifications (
+  repo        TEXT    NOT NULL,
+  blob        TEXT    NOT NULL,
+  size        INTEGER NOT NULL,
+  mtime_ns    INTEGER NOT NULL,
+  ctime_ns    INTEGER NOT NULL,
+  ino         TEXT    NOT NULL,
+  dev         TEXT    NOT NULL,
+  verified_at INTEGER NOT NULL,
+  source      TEXT    NOT NULL CHECK (source IN ('placed','verify')),
+  PRIMARY KEY (repo, blob)
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 /** The schema version this code writes and expects. */

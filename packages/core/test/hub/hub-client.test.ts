@@ -43,12 +43,14 @@ describe('resolveRevision', () => {
       else json(res, 404, { error: 'Invalid rev id: v9' }, { 'x-error-code': 'RevisionNotFound' });
     });
     await expect(resolveRevision({ hubUrl: hub.url, repo: 'org/nope', ...fastRetry })).rejects.toMatchObject({
-      code: 'E_HUB',
+      code: 'E_HUB_NOT_FOUND',
+      exitCode: 2, // the manifest names something that is not there: bad input
       message: 'dataset org/nope not found or no access',
       hint: expect.stringContaining('set HF_TOKEN'),
     });
     await expect(resolveRevision({ hubUrl: hub.url, repo: 'org/ds', revision: 'v9', ...fastRetry })).rejects.toMatchObject({
       message: 'revision v9 not found in dataset org/ds',
+      exitCode: 2,
     });
     expect(hub.requests).toHaveLength(2);
   });

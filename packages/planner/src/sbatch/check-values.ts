@@ -1,9 +1,8 @@
 // The values a batch script is made of, checked before they are written: the renderer is the
 // last gate for settings that came from the command line rather than a validated manifest.
 import { isAbsolute } from 'node:path';
-import { UsageError } from '@hfhpc/core';
+import { UsageError, parseSlurmTime, slurmTimeProblem } from '@hfhpc/core';
 
-const TIME_RE = /^(?:\d+(?::\d{1,2}){0,2}|\d+-\d{1,2}(?::\d{1,2}){0,2}|UNLIMITED|INFINITE)$/i;
 const MEM_RE = /^\d+[KMGT]?$/i;
 const NAME_LIST_RE = /^[A-Za-z0-9_.-]+(?:,[A-Za-z0-9_.-]+)*$/;
 const MAIL_TYPES = new Set([
@@ -15,9 +14,11 @@ function bad(what: string, value: unknown, expected: string): never {
   throw new UsageError(`${what}: expected ${expected}, got ${JSON.stringify(value)}`);
 }
 
-/** A Slurm time limit: minutes, MM:SS, HH:MM:SS, D-HH[:MM[:SS]], UNLIMITED. */
+/** A Slurm time limit: minutes, MM:SS, HH:MM:SS, D-HH[:MM[:SS]], UNLIMITED; at most a year. */
 export function checkTime(value: string): string {
-  return TIME_RE.test(value) ? value : bad('time', value, 'a Slurm time limit (minutes, HH:MM:SS or D-HH:MM:SS)');
+  const problem = slurmTimeProblem(value);
+  if (problem) throw new UsageError(`time: ${problem}`, { hint: 'e.g. --time 12:00:00 or --time 2-00:00:00' });
+  return value;
 }
 
 /** A Slurm memory size: megabytes, or a number with K/M/G/T. */
@@ -53,4 +54,17 @@ export function checkInt(what: string, value: number, min: number, max = Number.
 /** An absolute path (job scripts run in another directory, maybe on another node). */
 export function checkAbsolute(what: string, value: string): string {
   return isAbsolute(value) ? value : bad(what, value, 'an absolute path');
+}
+
+/**
+ * A warning when the time limit leaves no room before the USR1 lead (`--signal-seconds`,
+ * default 300): Slurm would signal the task as it starts, and every task would stop and
+ * requeue without fetching anything.
+ */
+export function timeLeadWarning(slurm: { time?: string; signalSeconds?: number }): string | undefined {
+  if (slurm.time === undefined) return undefined;
+  const parsed = parseSlurmTime(slurm.time);
+  const lead = slurm.signalSeconds ?? 300;
+  if (!('seconds' in parsed) || lead === 0 || parsed.seconds > lead) return undefined;
+  return `time limit ${slurm.time} (${parsed.seconds} s) is not longer than the USR1 lead of ${lead} s: each task would be told to stop as it starts; give a longer --time or a smaller --signal-seconds`;
 }

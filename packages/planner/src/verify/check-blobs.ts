@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { hashFile, type HashKind } from '@hfhpc/core';
+import { hashFile, sameFingerprint, type BlobFingerprint, type HashKind } from '@hfhpc/core';
 import { runPool } from './run-pool.js';
 
 /** One blob file on disk and what the plan says it must be. */
@@ -11,6 +11,11 @@ export interface BlobCheck {
   hex: string;
   /** Expected size in bytes. */
   size: number;
+  /**
+   * The blob's stat when its bytes were last known good. A blob whose stat still matches is
+   * not read again; without one (never recorded, or `--force`) it is hashed.
+   */
+  recorded?: BlobFingerprint;
 }
 
 export type BlobVerdict =
@@ -25,13 +30,19 @@ export interface BlobResult {
   verdict: BlobVerdict;
   /** True when the bytes were read under another name (a hard link of a blob already hashed). */
   shared: boolean;
+  /** Bytes read to judge it: 0 when unchanged since recorded, or read under another name. */
+  bytesHashed: number;
+  /** Its stat before it was read; absent when there is no regular file. */
+  fingerprint?: BlobFingerprint;
+  /** True when the stat matched the record and the bytes were not read. */
+  unchanged: boolean;
 }
 
 export interface VerifyProgress {
   blobsDone: number;
   blobsTotal: number;
   bytesDone: number;
-  /** Sum of the expected sizes of all blobs to check. */
+  /** Sum of the expected sizes of all blobs to check (unchanged ones count as done at once). */
   bytesTotal: number;
   bad: number;
 }
@@ -48,9 +59,10 @@ export interface CheckBlobsParams {
 }
 
 /**
- * Check each blob's size, then its hash, reading every file once. Blobs that are the same
- * inode (hard links between repo folders, which the worker makes for shared blobs) are read
- * once and share the verdict.
+ * Check each blob's stat (exists, regular file, size), then, unless the stat is the one
+ * recorded when its bytes were last known good, its hash, reading every file once. Blobs that
+ * are the same inode (hard links between repo folders, which the worker makes for shared
+ * blobs) are read once and share the verdict.
  */
 export async function checkBlobs(params: CheckBlobsParams): Promise<BlobResult[]> {
   const { checks, concurrency = 4, onProgress, onResult, signal } = params;
@@ -63,16 +75,22 @@ export async function checkBlobs(params: CheckBlobsParams): Promise<BlobResult[]
   };
   const byInode = new Map<string, Promise<string>>();
 
-  const judge = async (check: BlobCheck): Promise<{ verdict: BlobVerdict; shared: boolean }> => {
+  type Judged = Omit<BlobResult, 'check'>;
+  const judge = async (check: BlobCheck): Promise<Judged> => {
     let st;
     try {
-      st = await stat(check.path);
+      st = await stat(check.path, { bigint: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { verdict: { status: 'missing' }, shared: false };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { verdict: { status: 'missing' }, shared: false, bytesHashed: 0, unchanged: false };
       throw err;
     }
-    if (!st.isFile()) return { verdict: { status: 'not-a-file' }, shared: false };
-    if (st.size !== check.size) return { verdict: { status: 'size-mismatch', actualSize: st.size }, shared: false };
+    if (!st.isFile()) return { verdict: { status: 'not-a-file' }, shared: false, bytesHashed: 0, unchanged: false };
+    const fingerprint: BlobFingerprint = { size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino, dev: st.dev };
+    if (fingerprint.size !== check.size) return { verdict: { status: 'size-mismatch', actualSize: fingerprint.size }, shared: false, bytesHashed: 0, fingerprint, unchanged: false };
+    if (check.recorded && sameFingerprint(fingerprint, check.recorded)) {
+      progress.bytesDone += check.size;
+      return { verdict: { status: 'ok' }, shared: false, bytesHashed: 0, fingerprint, unchanged: true };
+    }
     const key = `${st.dev}:${st.ino}:${check.kind}`;
     let digest = byInode.get(key);
     const shared = digest !== undefined;
@@ -92,18 +110,19 @@ export async function checkBlobs(params: CheckBlobsParams): Promise<BlobResult[]
       progress.bytesDone += check.size;
     }
     const hex = await digest;
-    return { verdict: hex === check.hex ? { status: 'ok' } : { status: 'hash-mismatch', actualHex: hex }, shared };
+    const verdict: BlobVerdict = hex === check.hex ? { status: 'ok' } : { status: 'hash-mismatch', actualHex: hex };
+    return { verdict, shared, bytesHashed: shared ? 0 : check.size, fingerprint, unchanged: false };
   };
 
   return runPool({
     items: checks,
     concurrency,
     task: async (check) => {
-      const { verdict, shared } = await judge(check);
+      const judged = await judge(check);
       progress.blobsDone += 1;
-      if (verdict.status !== 'ok') progress.bad += 1;
+      if (judged.verdict.status !== 'ok') progress.bad += 1;
       onProgress?.(progress);
-      const result: BlobResult = { check, verdict, shared };
+      const result: BlobResult = { check, ...judged };
       await onResult?.(result);
       return result;
     },

@@ -6,8 +6,9 @@ export function formatVerify(r: VerifyReport, options: { maxListed?: number } = 
   const { maxListed = 50 } = options;
   const out: string[] = [];
   out.push(
-    `plan ${r.plan_id}: ${r.files_checked} files checked (${r.blobs_checked} blobs, ${formatBytes(r.bytes_checked)}), ` +
-      `${r.files_ok} ok, ${r.bad.length} bad, ${r.files_skipped} verified earlier (--force re-checks), ${r.files_not_done} not downloaded yet`,
+    `plan ${r.plan_id}: ${r.files_checked} files checked (${r.blobs_checked} blobs, ${formatBytes(r.bytes_checked)}; ` +
+      `${r.blobs_hashed} blobs hashed, ${formatBytes(r.bytes_hashed)}), ${r.files_ok} ok, ${r.bad.length} bad, ` +
+      `${r.files_skipped} unchanged since verified (--force re-hashes), ${r.files_not_done} not downloaded yet`,
   );
   for (const b of r.bad.slice(0, maxListed)) {
     out.push(`✗ ${b.repo}: ${b.path}: ${b.problem}: ${b.detail}${b.quarantined_to ? ` (moved to ${b.quarantined_to})` : ''}`);

@@ -1,10 +1,28 @@
 import os from 'node:os';
-import { CacheDirs, cacheLayout, getPlan, planSymlinkAllowance, repoFolderName, resetFile, StateError, UsageError, type Store } from '@hfhpc/core';
+import {
+  blobKey,
+  CacheDirs,
+  blobVerificationsOfPlan,
+  cacheLayout,
+  forgetBlobVerified,
+  getPlan,
+  latestPlan,
+  planFilesOf,
+  planRepos,
+  planSymlinkAllowance,
+  recordBlobVerified,
+  repoFolderName,
+  resetFile,
+  StateError,
+  UsageError,
+  type NewBlobVerification,
+  type PlanFileRow,
+  type Store,
+} from '@hfhpc/core';
 import { checkBlobs, type BlobCheck, type BlobResult, type BlobVerdict, type VerifyProgress } from './check-blobs.js';
 import { checkSnapshotLink } from './check-link.js';
 import { findUnplannedBlobs, type UnplannedBlob } from './unplanned-blobs.js';
 import { quarantineBlob } from './quarantine.js';
-import { recordVerified } from './verified-events.js';
 
 export type VerifyProblem = 'missing' | 'not-a-file' | 'size-mismatch' | 'hash-mismatch' | 'broken-link';
 
@@ -20,13 +38,18 @@ export interface VerifyBadFile {
 
 export interface VerifyReport {
   plan_id: number;
-  /** Files hashed (and their snapshot links checked) in this run. */
+  /** Done files checked in this run: their blob's stat (hashed when changed) and their snapshot link. */
   files_checked: number;
   /** Distinct blob files behind them. */
   blobs_checked: number;
+  /** Sum of those blobs' sizes. */
   bytes_checked: number;
+  /** Blob files read and hashed in this run (changed since last verified, never verified, or --force). */
+  blobs_hashed: number;
+  /** Bytes read to hash them (a hard-linked blob is read once). */
+  bytes_hashed: number;
   files_ok: number;
-  /** Verified before and unchanged since (re-checked only with --force). */
+  /** Checked files whose blob was unchanged since it was last verified, so not re-hashed (--force re-hashes). */
   files_skipped: number;
   /** Not downloaded yet: nothing to verify. */
   files_not_done: number;
@@ -51,103 +74,100 @@ export interface RunVerifyParams {
   signal?: AbortSignal;
 }
 
-interface FileRow {
-  id: number;
-  repo: string;
-  commit_sha: string;
-  path: string;
-  size: number;
-  oid: string;
-  lfs_sha256: string | null;
-  blob: string;
-  state: string;
-  updated_at: number | null;
-  verified_at: number | null;
-}
-
-// Every file of the plan's (selected) datasets with the time it was last verified, if ever.
-const FILES_SQL = `
-SELECT f.id, d.repo, d.commit_sha, f.path, f.size, f.oid, f.lfs_sha256, f.blob, f.state, f.updated_at, v.verified_at
-FROM files f JOIN datasets d ON d.id = f.dataset_id
-LEFT JOIN (SELECT file_id, MAX(at) AS verified_at FROM events WHERE plan_id = ? AND kind = 'verified' GROUP BY file_id) v ON v.file_id = f.id
-WHERE d.plan_id = ? AND (? IS NULL OR d.repo = ?)
-ORDER BY d.repo, f.blob, f.path`;
-
 /**
- * Re-hash the plan's done files on disk against the pinned hashes (sha256 for LFS, git blob
- * sha1 otherwise) and check their snapshot links. A bad blob is moved out of `blobs/` and every
- * file using it is put back to pending; a broken link puts its file back to pending (the worker
- * re-links a present blob without fetching it). Good files are recorded as verified.
+ * Check the plan's done files on disk: each blob's stat against the one recorded when its
+ * bytes were last known good (placed by a worker or hashed by verify), re-hashing (sha256 for
+ * LFS, git blob sha1 otherwise) every blob that changed, was never recorded, or all with
+ * `force`; and every snapshot link. A bad blob is moved out of `blobs/` and every file using it
+ * is put back to pending; a broken link puts its file back to pending (the worker re-links a
+ * present blob without fetching it). Blobs hashed good are recorded with their stat.
  */
 export async function runVerify(params: RunVerifyParams): Promise<VerifyReport> {
   const { store, root, force = false, onProgress, signal } = params;
   const concurrency = params.concurrency ?? Math.max(2, os.availableParallelism());
-  const { planId, rows } = store.read((db) => {
-    const plan = (params.planId === undefined
-      ? db.prepare('SELECT id FROM plans ORDER BY id DESC LIMIT 1').get()
-      : db.prepare('SELECT id FROM plans WHERE id = ?').get(params.planId)) as { id: number } | undefined;
-    if (!plan) throw new StateError(`no plan in ${store.path}`, { hint: 'run `hfhpc plan --manifest <file>` first' });
-    if (params.dataset !== undefined) {
-      const repos = (db.prepare('SELECT repo FROM datasets WHERE plan_id = ? ORDER BY repo').all(plan.id) as { repo: string }[]).map((r) => r.repo);
-      if (!repos.includes(params.dataset)) {
-        throw new UsageError(`dataset ${params.dataset} is not in plan ${plan.id}`, { hint: `choose one of: ${repos.join(', ')}` });
-      }
+  const plan = params.planId === undefined ? latestPlan(store) : getPlan(store, params.planId);
+  if (!plan) {
+    throw new StateError(params.planId === undefined ? `no plan in ${store.path}` : `no plan ${params.planId} in ${store.path}`, {
+      hint: params.planId === undefined ? 'run `hfhpc plan --manifest <file>` first' : 'leave out --plan-id for the newest plan, or see `hfhpc status`',
+    });
+  }
+  const planId = plan.id;
+  if (params.dataset !== undefined) {
+    const repos = planRepos(store, planId);
+    if (!repos.includes(params.dataset)) {
+      throw new UsageError(`dataset ${params.dataset} is not in plan ${planId}`, { hint: `choose one of: ${repos.join(', ')}` });
     }
-    const ds = params.dataset ?? null;
-    return { planId: plan.id, rows: db.prepare(FILES_SQL).all(plan.id, plan.id, ds, ds) as FileRow[] };
-  });
-
+  }
+  const rows = planFilesOf(store, { planId, repo: params.dataset });
+  const recorded = force ? new Map() : blobVerificationsOfPlan(store, planId);
   const done = rows.filter((r) => r.state === 'done');
-  const toCheck = done.filter((r) => force || r.verified_at === null || (r.updated_at ?? 0) > r.verified_at);
 
   // One check per blob file (repo folder + etag): files sharing a blob are read once.
-  const checks = new Map<string, BlobCheck & { files: FileRow[]; repo: string }>();
-  for (const r of toCheck) {
+  const checks = new Map<string, BlobCheck & { files: PlanFileRow[]; repo: string; blob: string }>();
+  for (const r of done) {
     const blobPath = cacheLayout(root, r.repo).blobPath(r.blob);
     let c = checks.get(blobPath);
     if (!c) {
-      c = { path: blobPath, kind: r.lfs_sha256 ? 'sha256' : 'git-sha1', hex: r.lfs_sha256 ?? r.oid, size: r.size, files: [], repo: r.repo };
+      c = {
+        path: blobPath,
+        kind: r.lfs_sha256 ? 'sha256' : 'git-sha1',
+        hex: r.lfs_sha256 ?? r.oid,
+        size: r.size,
+        recorded: recorded.get(blobKey(r.repo, r.blob)),
+        files: [],
+        repo: r.repo,
+        blob: r.blob,
+      };
       checks.set(blobPath, c);
     }
     c.files.push(r);
   }
   // Nothing is read or moved through a symlinked folder hfhpc did not make (the plan's opt-in aside).
-  const dirs = new CacheDirs(root, { allowSymlinkedDirs: planSymlinkAllowance(getPlan(store, planId)?.options) });
-  for (const repo of new Set(toCheck.map((r) => r.repo))) {
+  const dirs = new CacheDirs(root, { allowSymlinkedDirs: planSymlinkAllowance(plan.options) });
+  for (const repo of new Set(done.map((r) => r.repo))) {
     const layout = cacheLayout(root, repo);
     await dirs.check(layout.blobsDir);
     await dirs.check(layout.snapshotsDir);
   }
-  const byKey = new Map(toCheck.map((r) => [`${r.repo}\0${r.path}`, r.id]));
   const bad: VerifyBadFile[] = [];
-  let good: number[] = [];
+  let good: NewBlobVerification[] = [];
   let filesOk = 0;
+  let filesSkipped = 0;
+  let blobsHashed = 0;
+  let bytesHashed = 0;
   const flushGood = (): void => {
-    recordVerified({ store, planId, fileIds: good });
-    filesOk += good.length;
+    recordBlobVerified(store, good);
     good = [];
   };
-  const markBad = (b: VerifyBadFile): void => {
-    bad.push(b);
-    resetFile(store, { fileId: byKey.get(`${b.repo}\0${b.path}`)!, reason: `verify: ${b.detail}` });
+  const markBad = (f: PlanFileRow, b: Omit<VerifyBadFile, 'repo' | 'path' | 'blob'>): void => {
+    bad.push({ repo: f.repo, path: f.path, blob: f.blob, ...b });
+    resetFile(store, { fileId: f.id, reason: `verify: ${b.detail}` });
   };
 
   // Each blob is acted on as soon as it is judged, so an interrupted verify keeps what it did.
-  const onResult = async ({ check, verdict }: BlobResult): Promise<void> => {
+  const onResult = async (result: BlobResult): Promise<void> => {
+    const { check, verdict } = result;
     const c = checks.get(check.path)!;
+    if (result.bytesHashed > 0) {
+      blobsHashed++;
+      bytesHashed += result.bytesHashed;
+    }
     if (verdict.status !== 'ok') {
+      forgetBlobVerified(store, [{ repo: c.repo, blob: c.blob }]);
       const quarantined = verdict.status === 'missing' ? null : await quarantineBlob({ root, blobPath: c.path, repoFolder: repoFolderName(c.repo), dirs });
-      for (const f of c.files) markBad({ repo: f.repo, path: f.path, blob: f.blob, problem: verdict.status, detail: describe(verdict, c), quarantined_to: quarantined });
+      for (const f of c.files) markBad(f, { problem: verdict.status, detail: describe(verdict, c), quarantined_to: quarantined });
       return;
     }
+    if (result.unchanged) filesSkipped += c.files.length;
+    else good.push({ repo: c.repo, blob: c.blob, source: 'verify', ...result.fingerprint! });
     for (const f of c.files) {
       const layout = cacheLayout(root, f.repo);
       const linkPath = layout.snapshotPath(f.commit_sha, f.path);
       const problem = await checkSnapshotLink({ linkPath, blobPath: c.path });
-      if (problem) markBad({ repo: f.repo, path: f.path, blob: f.blob, problem: 'broken-link', detail: `snapshot link ${problem}: ${linkPath}`, quarantined_to: null });
-      else good.push(f.id);
+      if (problem) markBad(f, { problem: 'broken-link', detail: `snapshot link ${problem}: ${linkPath}`, quarantined_to: null });
+      else filesOk++;
     }
-    if (good.length >= 2000) flushGood();
+    if (good.length >= 500) flushGood();
   };
   try {
     await checkBlobs({ checks: [...checks.values()], concurrency, onProgress, onResult, signal });
@@ -158,11 +178,13 @@ export async function runVerify(params: RunVerifyParams): Promise<VerifyReport> 
   const unplanned = await findUnplannedBlobs({ root, rows });
   return {
     plan_id: planId,
-    files_checked: toCheck.length,
+    files_checked: done.length,
     blobs_checked: checks.size,
     bytes_checked: [...checks.values()].reduce((s, c) => s + c.size, 0),
+    blobs_hashed: blobsHashed,
+    bytes_hashed: bytesHashed,
     files_ok: filesOk,
-    files_skipped: done.length - toCheck.length,
+    files_skipped: filesSkipped,
     files_not_done: rows.length - done.length,
     bad,
     unplanned_blobs: unplanned,

@@ -1,7 +1,7 @@
 // `hfhpc status` output modes as a real process: --watch without a terminal, prometheus to a
 // file, and the clear error for a missing database.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { markFileFailed, claimShard } from '@hfhpc/core';
 import { spawnSync } from 'node:child_process';
@@ -72,4 +72,43 @@ describe('hfhpc status (child process)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no state database at');
   });
+
+  it('--watch ends by itself (exit 0) once the plan is done, with no --count', async () => {
+    const f = (fx = makeCache({ files: [{ repo: A, path: 'ok.txt', content: 'ok', shard: 0 }] }));
+    const r = await runCli(['status', '--watch', '0.1', '--no-slurm', '--manifest', writeManifest(f.root)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^plan \d+ · /gm)).toHaveLength(1);
+  });
+
+  it('refuses a --watch, --count or --plan-id out of bounds as bad input (exit 2) naming the option, never as an internal error', async () => {
+    const f = fixture();
+    for (const [args, flag] of [
+      [['--watch', '-1'], '--watch'],
+      [['--watch', '0'], '--watch'],
+      [['--watch', 'NaN'], '--watch'],
+      [['--watch', '1e20'], '--watch'],
+      [['--watch', '1', '--count', '0'], '--count'],
+      [['--plan-id', 'NaN'], '--plan-id'],
+      [['--rate-window', '1e20'], '--rate-window'],
+    ] as const) {
+      const r = await runCli(['status', '--no-slurm', '--root', f.root, ...args]);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toContain(`Expected ${flag} to be`);
+      expect(r.stderr).not.toContain('internal error');
+    }
+  });
+
+  it('--manifest locates the database through the manifest root (no --root)', async () => {
+    const f = fixture();
+    const r = await runCli(['status', '--json', '--no-slurm', '--manifest', writeManifest(f.root)]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ plan_id: f.planId });
+  });
 });
+
+/** A manifest in the root whose `root:` is its own folder (relative, as users write it). */
+function writeManifest(root: string): string {
+  const file = path.join(root, 'manifest.yaml');
+  writeFileSync(file, `root: .\nallow_prefixes: [bigcode/]\ndatasets:\n  - repo: ${A}\n`);
+  return file;
+}

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cacheLayout, UnsafeCacheError, UsageError } from '@hfhpc/core';
@@ -29,14 +29,46 @@ const state = (f: CacheFixture, repo: string, p: string): string =>
   (f.store.db.prepare('SELECT state FROM files WHERE id = ?').get(f.fileId(repo, p)) as { state: string }).state;
 
 describe('runVerify', () => {
-  it('passes a clean cache, records it, and skips verified files next time unless forced', async () => {
+  it('passes a clean cache, records each blob, and re-hashes nothing unchanged next time unless forced', async () => {
     const f = (fx = fixture());
     const first = await runVerify({ store: f.store, root: f.root, concurrency: 2 });
-    expect(first).toMatchObject({ plan_id: f.planId, files_checked: 6, blobs_checked: 5, files_ok: 6, files_skipped: 0, files_not_done: 1, bad: [], unplanned_blobs: [] });
+    const blobBytes = 7 + 5000 + 7000 + 3000 + 8;
+    expect(first).toMatchObject({ plan_id: f.planId, files_checked: 6, blobs_checked: 5, blobs_hashed: 5, bytes_hashed: blobBytes, files_ok: 6, files_skipped: 0, files_not_done: 1, bad: [], unplanned_blobs: [] });
+    expect(f.store.db.prepare("SELECT COUNT(*) FROM blob_verifications WHERE source = 'verify'").pluck().get()).toBe(5);
     const again = await runVerify({ store: f.store, root: f.root });
-    expect(again).toMatchObject({ files_checked: 0, files_ok: 0, files_skipped: 6 });
+    // Every file is still checked (stat and link), none is read.
+    expect(again).toMatchObject({ files_checked: 6, blobs_checked: 5, blobs_hashed: 0, bytes_hashed: 0, files_ok: 6, files_skipped: 6, bad: [] });
     const forced = await runVerify({ store: f.store, root: f.root, force: true, dataset: B });
-    expect(forced).toMatchObject({ files_checked: 1, files_ok: 1, files_skipped: 0 });
+    expect(forced).toMatchObject({ files_checked: 1, blobs_hashed: 1, bytes_hashed: 8, files_ok: 1, files_skipped: 0 });
+  });
+
+  it('finds damage done after a verify: bytes overwritten in place (mtime put back) and a blob replaced by 7 bytes', async () => {
+    const f = (fx = fixture());
+    expect((await runVerify({ store: f.store, root: f.root })).bad).toEqual([]);
+    // 14 bytes overwritten inside one blob; its mtime restored, so only size-and-mtime would miss it.
+    const hit = f.blobPath(A, 'data/go/c.parquet');
+    const before = statSync(hit);
+    const fd = openSync(hit, 'r+');
+    writeSync(fd, Buffer.from('fourteen bytes'), 0, 14, 100);
+    closeSync(fd);
+    utimesSync(hit, before.atime, before.mtime);
+    // Another blob replaced by a 7-byte file (a new inode).
+    const small = f.blobPath(A, 'data/python/b.parquet');
+    rmSync(small);
+    writeFileSync(small, 'garbage');
+
+    const r = await runVerify({ store: f.store, root: f.root });
+    expect(r.bad.map((b) => [b.path, b.problem]).sort()).toEqual([
+      ['data/go/c.parquet', 'hash-mismatch'],
+      ['data/python/b.parquet', 'size-mismatch'],
+    ]);
+    expect(r).toMatchObject({ blobs_hashed: 1, bytes_hashed: 3000, files_ok: 4, files_skipped: 4 });
+    expect(state(f, A, 'data/go/c.parquet')).toBe('pending');
+    expect(state(f, A, 'data/python/b.parquet')).toBe('pending');
+    // Nothing is trusted about a bad blob any more.
+    const recorded = f.store.db.prepare('SELECT blob FROM blob_verifications').pluck().all() as string[];
+    expect(recorded).not.toContain(f.blobOf(A, 'data/go/c.parquet'));
+    expect(recorded).not.toContain(f.blobOf(A, 'data/python/b.parquet'));
   });
 
   it('reports a corrupt blob, a missing blob and a broken link; moves the corrupt blob away and puts the files back to pending', async () => {
@@ -87,14 +119,12 @@ describe('runVerify', () => {
     expect((err as UsageError).hint).toContain(A);
   });
 
-  it('re-checks a file whose state changed after it was verified', async () => {
+  it('finds a verified blob that was deleted since', async () => {
     const f = (fx = fixture());
     await runVerify({ store: f.store, root: f.root });
-    f.clock.t += 1000;
-    f.store.db.prepare('UPDATE files SET updated_at = ? WHERE id = ?').run(f.clock.t, f.fileId(A, 'README.md'));
     rmSync(f.blobPath(A, 'README.md'));
     const r = await runVerify({ store: f.store, root: f.root });
-    expect(r.files_checked).toBe(1);
+    expect(r).toMatchObject({ files_checked: 6, bytes_hashed: 0 });
     expect(r.bad.map((b) => [b.path, b.problem])).toEqual([['README.md', 'missing']]);
   });
 
