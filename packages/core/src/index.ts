@@ -1,6 +1,7 @@
 // Public API of @hfhpc/core: re-exports only.
 export * from './errors.js';
 export * from './secrets.js';
+export * from './escape-controls.js';
 export * from './size.js';
 export * from './allow-list.js';
 export * from './path-safety.js';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { ExitCode, openStore, type Logger } from '@hfhpc/core';
+import { ExitCode, escapeControls, openStore, type Logger } from '@hfhpc/core';
 import { formatPlanSummary, summarizePlan, type PlanSummary } from './plan-summary.js';
 import { watchSignals, type SignalWatch, type StopSignal } from './signals.js';
 
@@ -64,7 +64,7 @@ export async function runLocal(params: RunLocalParams): Promise<RunLocalResult> 
   const env = params.env ?? process.env;
   const node = params.node ?? process.execPath;
   const spawnTask = params.spawnTask ?? spawnChild;
-  const print = params.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const print = params.print ?? ((line: string) => void process.stdout.write(`${escapeControls(line)}\n`));
   const tasks: LocalTask[] = [];
   const signals =
     params.signals ??

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { ExitCode, UsageError, openStore, withPlanDefaults } from '@hfhpc/core';
 import { runtimeConfig, type GlobalArgs } from '../global-options.js';
+import { printOut } from '../print-out.js';
 
 interface CleanupArgs extends GlobalArgs {
   'dry-run': boolean;
@@ -33,7 +34,7 @@ export const command: CommandModule<GlobalArgs, CleanupArgs> = {
         removeResumable: argv['remove-resumable'],
         eventsMaxAgeMs: argv['events-days'] * 86_400_000,
       });
-      process.stdout.write(argv.json ? `${JSON.stringify(report, null, 2)}\n` : formatCleanup(report, { root }));
+      printOut(argv.json ? `${JSON.stringify(report, null, 2)}\n` : formatCleanup(report, { root }));
     } finally {
       store.close();
     }
