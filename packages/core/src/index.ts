@@ -5,6 +5,7 @@ export * from './escape-controls.js';
 export * from './size.js';
 export * from './allow-list.js';
 export * from './path-safety.js';
+export * from './unsafe-paths-error.js';
 export * from './cache-layout.js';
 export * from './hub-url.js';
 export * from './token.js';
