@@ -19,6 +19,7 @@ import {
   latestPlan,
   leaseOwner,
   openStore,
+  planBytesLeft,
   releaseLease,
   setThrottle,
   shardFiles,
@@ -30,7 +31,7 @@ import {
 import { resolveConcurrency } from './concurrency.js';
 import type { DownloadFn } from './download-fn.js';
 import { downloadBlob } from './download/index.js';
-import { assertWritableRoot, toDiskError } from './disk-error.js';
+import { assertWritableRoot, toDiskError, withPlanBytesLeft } from './disk-error.js';
 import { DoneRecorder } from './done-recorder.js';
 import { startHeartbeat } from './heartbeat.js';
 import { ProgressMeter } from './progress-meter.js';
@@ -159,7 +160,9 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
       const n = (claimsPerShard.get(claim.shardId) ?? 0) + 1;
       claimsPerShard.set(claim.shardId, n);
       log.info(`claimed shard ${claim.index} (fence ${claim.fence})`);
-      const outcome = await workOnShard({ store, claim, ttlMs, root, hubUrl, token, concurrency, gate, meter, log, signals, download: params.download ?? downloadBlob, progressFlushMs: params.progressFlushMs ?? 5000, metaDone, now, recheckBlobs });
+      const outcome = await workOnShard({ store, claim, ttlMs, root, hubUrl, token, concurrency, gate, meter, log, signals, download: params.download ?? downloadBlob, progressFlushMs: params.progressFlushMs ?? 5000, metaDone, now, recheckBlobs }).catch((err: unknown) => {
+        throw withPlanBytesLeft(err, () => planBytesLeft(store, plan.id));
+      });
       result.shards.push({ index: claim.index, state: outcome.state });
       result.filesDone += outcome.filesDone;
       result.failures.push(...outcome.failures);
