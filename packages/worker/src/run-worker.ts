@@ -96,6 +96,9 @@ export interface WorkerResult {
   failures: ShardFailure[];
 }
 
+/** The first `Progress:` line comes this soon after the start (or after one interval, if shorter). */
+const FIRST_PROGRESS_MS = 5000;
+
 function positive(value: number, flag: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new UsageError(`Expected ${flag} to be a positive number of seconds, got \`${String(value)}\` (${typeof value})`, { hint: `pass ${flag} once, e.g. ${flag} 60` });
@@ -147,8 +150,13 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
       now,
     });
     const meter = new ProgressMeter({ now });
-    progressTimer = setInterval(() => log.info(meter.line()), intervalMs);
-    progressTimer.unref();
+    // The first line soon after the start (a short task shows one before its final line), then
+    // one every interval.
+    const report = (): void => void log.info(meter.line());
+    progressTimer = setTimeout(() => {
+      report();
+      progressTimer = setInterval(report, intervalMs).unref();
+    }, Math.min(FIRST_PROGRESS_MS, intervalMs)).unref();
     log.info(`task ${taskId} starting as ${owner}: plan ${plan.id}, ${concurrency} downloads at once, lease ttl ${ttlMs / 1000}s${steal ? '' : ', no stealing'}`);
 
     const result: WorkerResult = { planId: plan.id, taskId, shards: [], filesDone: 0, failures: [] };
@@ -183,7 +191,7 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     log.info(`task ${taskId} done: ${result.shards.length} shard(s), ${result.filesDone} file(s)`);
     return result;
   } finally {
-    if (progressTimer) clearInterval(progressTimer);
+    clearTimeout(progressTimer);
     signals.dispose();
     store.close();
   }
