@@ -84,6 +84,19 @@ describe('hfhpc plan with hostile paths (child process)', () => {
     expect(JSON.parse(r.stdout).datasets.map((d: { files: number }) => d.files)).toEqual([40, 0]);
   });
 
+  it('control characters from the manifest are escaped in the error, and from the Hub in the log', async () => {
+    const m = await t.manifest({ datasets: [{ repo: 'org/ma\u202eny\u0000', revision: 'ma\u2066in\u001b[31m' }] });
+    const r = await hfhpc(['--manifest', m]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('org/ma\\u202eny\\u0000');
+    expect(r.stderr).not.toMatch(RAW);
+    // A file name with a bidi override is a safe path: planned, and logged escaped.
+    t.hub.faults.hostileTreeEntry({ repo: 'org/twin', path: 'exe.\u202etxt' });
+    const ok = await hfhpc(['--manifest', await t.manifest({ datasets: [{ repo: 'org/twin', include: ['*.parquet', 'exe*'] }] }), '--log-level', 'debug']);
+    expect(ok.exitCode).toBe(0);
+    expect(ok.stderr + ok.stdout).not.toMatch(RAW);
+  });
+
   it('an exclude that misses the hostile path still refuses it', async () => {
     t.hub.faults.hostileTreeEntry({ repo: 'org/many', path: 'data/../../x' });
     const m = await t.manifest({ datasets: [{ repo: 'org/many', exclude: ['big/**'] }] });
