@@ -48,9 +48,14 @@ export interface LocalProgressView {
   stop(): void;
 }
 
-/** The plan's totals from its shards (one short read transaction). */
-export function readLocalProgress(params: { dbPath: string; planId: number }): LocalProgress {
-  const store = openStore({ path: params.dbPath, create: false, readonly: true });
+/**
+ * The plan's totals from its shards (one short read transaction). A locked database is given
+ * up on after `waitMs` (default 200 ms, then a StateError): the caller skips one redraw rather
+ * than block the thread that forwards stop signals to the workers.
+ */
+export function readLocalProgress(params: { dbPath: string; planId: number; waitMs?: number }): LocalProgress {
+  const waitMs = params.waitMs ?? 200;
+  const store = openStore({ path: params.dbPath, create: false, readonly: true, busyTimeoutMs: waitMs, busyRetryMs: waitMs });
   try {
     const p: LocalProgress = { filesDone: 0, filesFailed: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
     for (const s of listShards(store, params.planId)) {

@@ -64,7 +64,9 @@ describe('disk full', () => {
     const stated = Number(/; ([\d.]+) MiB still needed/.exec(line!)![1]) * 2 ** 20;
     const planLeft = files.reduce((s, f) => s + f.size, 0) - partial.size;
     expect(stated).toBeGreaterThan(huge.size - partial.size + 2 * 2 ** 20);
-    expect(Math.abs(stated - planLeft)).toBeLessThan(0.2 * 2 ** 20);
+    // The database lags the disk by at most the last write batches, and the figure is rounded.
+    expect(stated).toBeGreaterThan(planLeft - 0.1 * 2 ** 20);
+    expect(stated).toBeLessThan(planLeft + 2 ** 20);
     expect(partial.size).toBeGreaterThan(0);
     expect(partial.size).toBeLessThan(huge.size);
     const store = openStore({ path: ws.dbPath });
