@@ -126,7 +126,9 @@ export async function runLocal(params: RunLocalParams): Promise<RunLocalResult> 
     params.signals ??
     watchSignals({
       onSignal: (sig) => {
-        params.log?.warn(`${sig}: stopping ${tasks.length} worker(s)`);
+        // Above the bar when one is drawn, so the line is not drawn over.
+        if (params.view) params.view.log(`${sig}: stopping ${tasks.length} worker(s)`);
+        else params.log?.warn(`${sig}: stopping ${tasks.length} worker(s)`);
         for (const t of tasks) t.kill(sig);
       },
     });
