@@ -13,7 +13,7 @@ export async function runProgressBar(stream: NodeJS.WriteStream = process.stderr
   const bars = new cliProgress.MultiBar(
     {
       stream,
-      format: 'run [{bar}] {percentage}% | {doneBytes} / {totalBytes} | files {files}{failed} | ETA {eta_formatted}',
+      format: 'run [{bar}] {percentage}% | {doneBytes} / {totalBytes} | files {files}{failed} | ETA {etaText}',
       hideCursor: true,
       etaBuffer: 50,
       clearOnComplete: false,
@@ -23,6 +23,17 @@ export async function runProgressBar(stream: NodeJS.WriteStream = process.stderr
   );
   let bar: ReturnType<typeof bars.create> | undefined;
   let stopped = false;
+  // ETA from the average rate since the bar started (cli-progress shows NULL/INF until it
+  // has a rate; bytes done before this run, from an earlier run, are not rate).
+  let first: { at: number; bytes: number } | undefined;
+  const eta = (p: LocalProgress): string => {
+    const now = Date.now();
+    first ??= { at: now, bytes: p.bytesDone };
+    const left = p.bytesTotal - p.bytesDone;
+    if (left <= 0) return '0s';
+    const rate = (p.bytesDone - first.bytes) / Math.max(1, now - first.at);
+    return rate > 0 ? duration(left / rate) : '-';
+  };
   return {
     update: (p: LocalProgress) => {
       if (stopped) return;
@@ -32,6 +43,7 @@ export async function runProgressBar(stream: NodeJS.WriteStream = process.stderr
         totalBytes: formatBytes(p.bytesTotal),
         files: `${p.filesDone}/${p.filesTotal}`,
         failed: p.filesFailed ? ` (${p.filesFailed} failed)` : '',
+        etaText: eta(p),
       };
       const total = Math.max(1, p.bytesTotal);
       if (!bar) bar = bars.create(total, 0, payload);
@@ -45,7 +57,17 @@ export async function runProgressBar(stream: NodeJS.WriteStream = process.stderr
     stop: () => {
       if (stopped) return;
       stopped = true;
+      bars.update(); // prints the lines logged since the last redraw
       bars.stop();
     },
   };
+}
+
+/** `1h 5m`, `3m 20s`, `42s` for a duration in milliseconds. */
+function duration(ms: number): string {
+  const s = Math.max(1, Math.round(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h}h ${m}m`;
+  return m > 0 ? `${m}m ${s % 60}s` : `${s % 60}s`;
 }

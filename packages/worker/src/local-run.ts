@@ -25,7 +25,8 @@ export const spawnChild: SpawnTask = ({ command, args, env, onLine }) => {
   if (onLine && child.stderr) createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', onLine);
   const exited = new Promise<number>((resolve) => {
     child.on('error', () => resolve(ExitCode.FAILED));
-    child.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? constants.signals[sig] : 0)));
+    // 'close', not 'exit': every line the child wrote to a piped stderr has been handed over.
+    child.on('close', (code, sig) => resolve(code ?? 128 + (sig ? constants.signals[sig] : 0)));
   });
   return { kill: (sig) => void child.kill(sig), exited };
 };

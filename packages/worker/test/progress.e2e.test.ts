@@ -83,7 +83,8 @@ describe('progress', () => {
     const screen = stdout.replace(/\r/g, '\n');
     expect(screen).toMatch(/run \[[█░]+\] \d+% \| [\d.]+ \w+ \/ 8 MiB \| files \d\/2/);
     expect(screen).toMatch(/run \[█+\] 100% \| 8 MiB \/ 8 MiB \| files 2\/2/);
-    // The workers' Progress lines are replaced by the bar; their other lines still show.
+    expect(screen).not.toMatch(/ETA (NULL|INF|\w*NF|\w*LL)/);
+    // The workers' Progress lines are replaced by the bar; their other lines still show, to the last.
     expect(screen).not.toContain(' Progress: ');
     expect(screen).toMatch(/task 0 done/);
     expect(screen).toMatch(/plan 1: complete/);
