@@ -1,4 +1,5 @@
-import yargs, { type Argv, type CommandModule } from 'yargs';
+import { createRequire } from 'node:module';
+import type { Argv, CommandModule } from 'yargs';
 import { ExitCode, HfhpcError, UsageError, toHfhpcError } from '@hfhpc/core';
 import { globalOptions, type GlobalArgs } from './global-options.js';
 import { command as workCommand } from './commands/work.js';
@@ -9,6 +10,10 @@ import { command as verifyCommand } from './commands/verify.js';
 import { command as cleanupCommand } from './commands/cleanup.js';
 import { command as doctorCommand } from './commands/doctor.js';
 
+// yargs's ESM build wraps help text with a stand-in that cuts words at the column ("HPC cluste /
+// r"); its CommonJS build uses wrap-ansi, which wraps at word boundaries.
+const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
+
 // One module per command under ./commands; each exports `command`. Registered here, in the
 // order `--help` lists them.
 const commands: CommandModule<GlobalArgs, any>[] = [planCommand, workCommand, runCommand, statusCommand, verifyCommand, cleanupCommand, doctorCommand]; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -16,8 +21,11 @@ const commands: CommandModule<GlobalArgs, any>[] = [planCommand, workCommand, ru
 /** Parse argv, run the command, return the exit code. Never calls process.exit. */
 export async function main(argv: string[]): Promise<number> {
   try {
-    let cli: Argv<GlobalArgs> = globalOptions(yargs(argv))
+    const y = yargs(argv);
+    let cli: Argv<GlobalArgs> = globalOptions(y)
       .scriptName('hfhpc')
+      // The terminal's width when stdout is one; 80 columns in a pipe or a file.
+      .wrap(y.terminalWidth() || 80)
       .usage('$0 <command> [options]\n\nDownload Hugging Face Hub datasets onto an HPC cluster as a Slurm job array.')
       .demandCommand(1, 'name a command; see hfhpc --help')
       .recommendCommands()

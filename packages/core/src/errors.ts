@@ -1,6 +1,7 @@
 // Every error hfhpc raises on purpose. Each carries a stable `code`, the process exit code
 // from design.md, and a hint telling the user what to do. Only the CLI entry turns them into
 // an exit; anything else that escapes is an internal error (a bug).
+import { escapeControls } from './escape-controls.js';
 import { redact } from './secrets.js';
 
 /** Exit codes of the command-line contract (design.md). */
@@ -33,16 +34,17 @@ export abstract class HfhpcError extends Error {
   readonly context: Record<string, unknown>;
 
   constructor(message: string, options: HfhpcErrorOptions = {}) {
-    // Redacted here so no message can carry the token, whoever prints it.
-    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
+    // Redacted and escaped here so no message can carry the token, or a control character from a
+    // manifest or the Hub, to a terminal, a log or the database, whoever prints it.
+    super(escapeControls(redact(message)), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
-    this.hint = options.hint === undefined ? undefined : redact(options.hint);
+    this.hint = options.hint === undefined ? undefined : escapeControls(redact(options.hint));
     this.context = options.context ?? {};
   }
 
   /** One line for the terminal: message, then the hint. */
   toUserString(): string {
-    return redact(this.hint ? `${this.message} (${this.hint})` : this.message);
+    return escapeControls(redact(this.hint ? `${this.message} (${this.hint})` : this.message));
   }
 }
 

@@ -1,10 +1,12 @@
 // Public API of @hfhpc/core: re-exports only.
 export * from './errors.js';
 export * from './secrets.js';
+export * from './escape-controls.js';
 export * from './size.js';
 export * from './allow-list.js';
 export * from './path-safety.js';
 export * from './safe-fs.js';
+export * from './unsafe-paths-error.js';
 export * from './cache-layout.js';
 export * from './hub-url.js';
 export * from './token.js';

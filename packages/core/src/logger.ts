@@ -6,6 +6,7 @@ import os from 'node:os';
 import type { Writable } from 'node:stream';
 import winston from 'winston';
 import { HfhpcError, UsageError } from './errors.js';
+import { escapeControls } from './escape-controls.js';
 import { redact } from './secrets.js';
 
 export type LogFormat = 'text' | 'json';
@@ -82,9 +83,10 @@ function textLine(info: Record<string, unknown>, time: Date, color: boolean): st
   const level = color && COLORS[info.level as string] ? `\u001b[${COLORS[info.level as string]}m${info.level}\u001b[39m` : String(info.level);
   const parts = [isoSeconds(time), level];
   if (ctx.length) parts.push(`[${ctx.join(' ')}]`);
-  // One entry, one line: a newline in a message (a hostile file name) cannot forge another line.
-  parts.push(String(info.message).replace(/\r?\n/g, '\\n'));
-  for (const [k, v] of fields(info)) parts.push(`${k}=${textValue(v)}`);
+  // One entry, one line: a newline in a message (a hostile file name) cannot forge another line,
+  // and no control or bidi character reaches the terminal raw.
+  parts.push(escapeControls(String(info.message)));
+  for (const [k, v] of fields(info)) parts.push(escapeControls(`${k}=${textValue(v)}`));
   return parts.join(' ');
 }
 
@@ -95,7 +97,8 @@ function jsonLine(info: Record<string, unknown>, time: Date): string {
   if (info.taskId !== undefined) out.task_id = info.taskId;
   if (info.host !== undefined) out.host = info.host;
   for (const [k, v] of fields(info)) if (!(k in out)) out[k] = v;
-  return JSON.stringify(out);
+  // JSON.stringify escapes C0 controls but not C1 or bidi controls (U+202E): escape those too.
+  return escapeControls(JSON.stringify(out));
 }
 
 /** A winston logger writing one redacted line per entry to stderr (or `stream`). */

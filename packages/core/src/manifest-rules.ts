@@ -18,8 +18,12 @@ const MAIL_TYPES = new Set([
   'TIME_LIMIT', 'TIME_LIMIT_90', 'TIME_LIMIT_80', 'TIME_LIMIT_50', 'ARRAY_TASKS',
 ]);
 
-function patternProblem(p: string): string | undefined {
+// An include pattern selects what is written, so it must be able to match a safe path only. An
+// exclude pattern can only leave files out, so any text is safe there: it may name a hostile
+// path exactly (`../../etc/passwd`, a name with a control character) to plan the rest.
+function patternProblem(p: string, field: 'include' | 'exclude'): string | undefined {
   if (p.trim() === '') return 'is empty';
+  if (field === 'exclude') return undefined;
   if (CONTROL_RE.test(p)) return 'contains a control character';
   if (p.startsWith('/')) return 'is absolute; patterns match paths inside the repo, e.g. "data/python/**"';
   if (p.split('/').includes('..')) return 'contains a ".." segment, which no repo path can have';
@@ -46,7 +50,7 @@ function checkDatasets(raw: RawManifest, n: NormalisedManifest, problems: Proble
     if (revProblem) problems.add([...at, 'revision'], `invalid revision: ${revProblem}`);
     for (const field of ['include', 'exclude'] as const) {
       d[field].forEach((p, j) => {
-        const problem = patternProblem(p);
+        const problem = patternProblem(p, field);
         if (problem) problems.add([...at, field, j], problem);
       });
     }

@@ -125,7 +125,7 @@ datasets:
   - repo: evil/data
     revision: ../../x
   - repo: bigcode/ok
-    exclude: ["/abs/**", "a/../b", 3]
+    include: ["/abs/**", "a/../b", 3]
   - {}
   - repo: bigcode/bad--name
 shards: 0
@@ -144,7 +144,7 @@ slurm:
       'datasets[1] (evil/data).repo: "evil/data" is not allowed: it starts with none of bigcode/; add "evil/" to allow_prefixes if you mean it (line 5)',
       'datasets[1] (evil/data).revision: invalid revision: it has a ".." segment (line 6)',
       'datasets[2] (bigcode/ok).repo: duplicate of datasets[0]; list each repo once (line 7)',
-      'datasets[2] (bigcode/ok).exclude[2]: expected a string, got number 3 (line 8)',
+      'datasets[2] (bigcode/ok).include[2]: expected a string, got number 3 (line 8)',
       'datasets[3].repo: missing (every dataset needs repo: org/name) (line 9)',
       'datasets[4] (bigcode/bad--name).repo: the name "bad--name" contains "--" (reserved by the cache layout) (line 10)',
       'shards: must be at least 1 (line 11)',
@@ -161,10 +161,17 @@ slurm:
   });
 
   it('reports bad patterns once the types are right', () => {
-    expect(problemsOf('datasets:\n  - repo: bigcode/x\n    exclude: ["/abs/**", "a/../b", ""]\n')).toEqual([
-      'datasets[0] (bigcode/x).exclude[0]: is absolute; patterns match paths inside the repo, e.g. "data/python/**" (line 3)',
-      'datasets[0] (bigcode/x).exclude[1]: contains a ".." segment, which no repo path can have (line 3)',
-      'datasets[0] (bigcode/x).exclude[2]: is empty (line 3)',
+    expect(problemsOf('datasets:\n  - repo: bigcode/x\n    include: ["/abs/**", "a/../b", "", "a\\u0000b"]\n')).toEqual([
+      'datasets[0] (bigcode/x).include[0]: is absolute; patterns match paths inside the repo, e.g. "data/python/**" (line 3)',
+      'datasets[0] (bigcode/x).include[1]: contains a ".." segment, which no repo path can have (line 3)',
+      'datasets[0] (bigcode/x).include[2]: is empty (line 3)',
+      'datasets[0] (bigcode/x).include[3]: contains a control character (line 3)',
+    ]);
+  });
+
+  it('accepts any non-empty exclude pattern: leaving a hostile path out is always safe', () => {
+    expect(problemsOf('datasets:\n  - repo: bigcode/x\n    exclude: ["/abs/**", "../../etc/passwd", "a\\u202eb\\u0000", ""]\n')).toEqual([
+      'datasets[0] (bigcode/x).exclude[3]: is empty (line 3)',
     ]);
   });
 

@@ -92,7 +92,7 @@ export interface GenerateSpec {
 export type ServerName = 'hub' | 'cdn';
 
 /** Which kind of request (for fault matching and the request log). */
-export type Endpoint = 'repo-info' | 'tree' | 'paths-info' | 'whoami' | 'resolve' | 'cdn' | 'other';
+export type Endpoint = 'repo-info' | 'tree' | 'paths-info' | 'whoami' | 'list-datasets' | 'resolve' | 'cdn' | 'other';
 
 /** One request as fakehub saw it. Pushed when it arrives; fields fill in as it is answered. */
 export interface RequestRecord {

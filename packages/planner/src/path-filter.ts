@@ -29,6 +29,22 @@ export function createPathFilter(params: PathFilterParams = {}): (path: string) 
   return (path) => (include === undefined || include(path)) && (exclude === undefined || !exclude(path));
 }
 
+/**
+ * The same selection for a path the safety check refuses (`../../etc/passwd`, `/etc/x`, a name
+ * with NUL): include/exclude apply first, so a hostile path left out by them does not stop the
+ * plan. Glob `**` never crosses a `.`/`..` segment, so for an exclude such segments count as
+ * ordinary names (`**` and `dir/**` leave them out), and an exclude equal to the path matches it.
+ * Leaving more out is always safe; an include is matched as written.
+ */
+export function createUnsafePathFilter(params: PathFilterParams = {}): (path: string) => boolean {
+  const include = compile(params.include);
+  const exclude = compile(params.exclude);
+  const literal = new Set(params.exclude ?? []);
+  const excluded = (p: string): boolean =>
+    exclude !== undefined && (literal.has(p) || exclude(p) || exclude(p.split('/').map((seg) => (seg === '.' || seg === '..' ? '\u0000' : seg)).join('/')));
+  return (path) => (include === undefined || include(path)) && !excluded(path);
+}
+
 function compile(globs: readonly string[] | undefined): ((path: string) => boolean) | undefined {
   if (!globs || globs.length === 0) return undefined;
   // fast-glob drops a leading "./" from patterns; repo paths never carry one.

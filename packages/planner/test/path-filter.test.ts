@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createPathFilter } from '../src/path-filter.js';
+import { createPathFilter, createUnsafePathFilter } from '../src/path-filter.js';
 
 const paths = [
   'README.md',
@@ -51,5 +51,20 @@ describe('createPathFilter', () => {
 
   it('ignores a leading ./ in patterns, as fast-glob does', () => {
     expect(keep(['./README.md'])).toEqual(['README.md']);
+  });
+});
+
+describe('createUnsafePathFilter (paths the safety check refuses)', () => {
+  it('an exclude leaves a hostile path out by name, by ** across ".." segments, or by a glob', () => {
+    expect(createUnsafePathFilter({})('../../etc/passwd')).toBe(true);
+    expect(createUnsafePathFilter({ exclude: ['../../etc/passwd'] })('../../etc/passwd')).toBe(false);
+    expect(createUnsafePathFilter({ exclude: ['**'] })('../../etc/passwd')).toBe(false);
+    expect(createUnsafePathFilter({ exclude: ['**'] })('/etc/passwd')).toBe(false);
+    expect(createUnsafePathFilter({ exclude: ['data/**'] })('data/../../x')).toBe(false);
+    expect(createUnsafePathFilter({ exclude: ['nul\u0000x'] })('nul\u0000x')).toBe(false);
+    expect(createUnsafePathFilter({ exclude: ['data/**'] })('../x')).toBe(true);
+    // An include selects as written: "**" does not reach a ".." path, so it is not selected.
+    expect(createUnsafePathFilter({ include: ['**'] })('../x')).toBe(false);
+    expect(createUnsafePathFilter({ include: ['**'] })('/abs')).toBe(true);
   });
 });

@@ -27,6 +27,28 @@ export function toDiskError(err: unknown, params: { path: string; bytesNeeded: n
 }
 
 /**
+ * The disk-full error of a task, saying what the whole plan still needs (`planBytesLeft`, read
+ * once the task stopped and flushed its progress) instead of the remainder of one blob: that is
+ * the space to free before running again. Other errors are returned unchanged.
+ */
+export function withPlanBytesLeft(err: unknown, bytesLeft: () => number): unknown {
+  const code = err instanceof DiskError ? err.context.code : undefined;
+  if (!(err instanceof DiskError) || (code !== 'ENOSPC' && code !== 'EDQUOT')) return err;
+  let left: number;
+  try {
+    left = bytesLeft();
+  } catch {
+    return err; // the database is unreadable: the original message still names the path
+  }
+  const path = String(err.context.path);
+  return new DiskError(`no space left (${code}) writing ${path}; ${formatBytes(left)} still needed to finish the plan`, {
+    cause: err.cause,
+    hint: `free at least ${formatBytes(left)} under the root (or more room for other users), then run again: partial files are kept and resumed`,
+    context: { ...err.context, bytesNeeded: left },
+  });
+}
+
+/**
  * Fail before claiming anything when the root cannot take files (read-only mount, no
  * permission): later the same error would surface from a recursive mkdir, where Node may
  * report it as ENOENT.

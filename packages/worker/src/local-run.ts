@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { ExitCode, openStore, type Logger } from '@hfhpc/core';
+import { createInterface } from 'node:readline';
+import { ExitCode, escapeControls, listShards, openStore, type Logger } from '@hfhpc/core';
 import { formatPlanSummary, summarizePlan, type PlanSummary } from './plan-summary.js';
 import { watchSignals, type SignalWatch, type StopSignal } from './signals.js';
 
@@ -13,17 +14,63 @@ export interface LocalTask {
 }
 
 /** Starts one local task; D's LocalScheduler or a plain child process. */
-export type SpawnTask = (p: { index: number; command: string; args: string[]; env: NodeJS.ProcessEnv }) => LocalTask;
+export type SpawnTask = (p: { index: number; command: string; args: string[]; env: NodeJS.ProcessEnv; onLine?: (line: string) => void }) => LocalTask;
 
-/** Default: a child process sharing this terminal, so its Progress lines show. */
-export const spawnChild: SpawnTask = ({ command, args, env }) => {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+/**
+ * Default: a child process sharing this terminal, so its Progress lines show; with `onLine`,
+ * its stderr is read line by line and handed over instead (a progress bar owns the terminal).
+ */
+export const spawnChild: SpawnTask = ({ command, args, env, onLine }) => {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'inherit', onLine ? 'pipe' : 'inherit'] });
+  if (onLine && child.stderr) createInterface({ input: child.stderr, crlfDelay: Infinity }).on('line', onLine);
   const exited = new Promise<number>((resolve) => {
     child.on('error', () => resolve(ExitCode.FAILED));
-    child.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? constants.signals[sig] : 0)));
+    // 'close', not 'exit': every line the child wrote to a piped stderr has been handed over.
+    child.on('close', (code, sig) => resolve(code ?? 128 + (sig ? constants.signals[sig] : 0)));
   });
   return { kill: (sig) => void child.kill(sig), exited };
 };
+
+/** The plan's totals, as a progress view shows them. */
+export interface LocalProgress {
+  filesDone: number;
+  filesFailed: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+/** A live view of a local run (the CLI's progress bar on a terminal). */
+export interface LocalProgressView {
+  /** The plan's totals, every `progressMs`. */
+  update(p: LocalProgress): void;
+  /** A line a worker wrote to stderr, other than its `Progress:` lines (the view shows those). */
+  log(line: string): void;
+  stop(): void;
+}
+
+/**
+ * The plan's totals from its shards (one short read transaction). A locked database is given
+ * up on after `waitMs` (default 200 ms, then a StateError): the caller skips one redraw rather
+ * than block the thread that forwards stop signals to the workers.
+ */
+export function readLocalProgress(params: { dbPath: string; planId: number; waitMs?: number }): LocalProgress {
+  const waitMs = params.waitMs ?? 200;
+  const store = openStore({ path: params.dbPath, create: false, readonly: true, busyTimeoutMs: waitMs, busyRetryMs: waitMs });
+  try {
+    const p: LocalProgress = { filesDone: 0, filesFailed: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
+    for (const s of listShards(store, params.planId)) {
+      p.filesDone += s.filesDone;
+      p.filesFailed += s.filesFailed;
+      p.filesTotal += s.filesTotal;
+      p.bytesDone += s.bytesDone;
+      p.bytesTotal += s.bytesTotal;
+    }
+    return p;
+  } finally {
+    store.close();
+  }
+}
 
 export interface RunLocalParams {
   /** Worker processes (`-j`); task ids 0..workers-1. */
@@ -47,6 +94,14 @@ export interface RunLocalParams {
   log?: Logger;
   /** Where the final summary goes. Default stdout. */
   print?: (line: string) => void;
+  /**
+   * A live view (a progress bar): the workers' stderr goes to `view.log`, their `Progress:`
+   * lines are dropped, and `view.update` gets the plan's totals every `progressMs`. Default
+   * none: the workers write to this stderr (plain lines).
+   */
+  view?: LocalProgressView;
+  /** Default 1,000 ms. */
+  progressMs?: number;
 }
 
 export interface RunLocalResult {
@@ -64,13 +119,17 @@ export async function runLocal(params: RunLocalParams): Promise<RunLocalResult> 
   const env = params.env ?? process.env;
   const node = params.node ?? process.execPath;
   const spawnTask = params.spawnTask ?? spawnChild;
-  const print = params.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const print = params.print ?? ((line: string) => void process.stdout.write(`${escapeControls(line)}\n`));
   const tasks: LocalTask[] = [];
+  const view = params.view;
+  let ticker: NodeJS.Timeout | undefined;
   const signals =
     params.signals ??
     watchSignals({
       onSignal: (sig) => {
-        params.log?.warn(`${sig}: stopping ${tasks.length} worker(s)`);
+        // Above the bar when one is drawn, so the line is not drawn over.
+        if (params.view) params.view.log(`${sig}: stopping ${tasks.length} worker(s)`);
+        else params.log?.warn(`${sig}: stopping ${tasks.length} worker(s)`);
         for (const t of tasks) t.kill(sig);
       },
     });
@@ -82,10 +141,25 @@ export async function runLocal(params: RunLocalParams): Promise<RunLocalResult> 
         '--db', params.dbPath, '--root', params.root, '--hub-url', params.hubUrl,
         ...(params.workArgs ?? []),
       ];
-      tasks.push(spawnTask({ index: i, command: node, args, env }));
+      tasks.push(spawnTask({ index: i, command: node, args, env, onLine: view && ((line) => PROGRESS_LINE_RE.test(line) || view.log(line)) }));
     }
     params.log?.info(`started ${tasks.length} local worker(s) on plan ${params.planId}`);
+    const show = (): void => {
+      try {
+        view?.update(readLocalProgress({ dbPath: params.dbPath, planId: params.planId }));
+      } catch (err) {
+        // A busy database skips one redraw; the workers' own errors reach the view as lines.
+        params.log?.debug(`progress not read: ${(err as Error).message}`);
+      }
+    };
+    if (view) {
+      show();
+      ticker = setInterval(show, params.progressMs ?? 1000);
+    }
     const exitCodes = await Promise.all(tasks.map((t) => t.exited));
+    if (ticker) clearInterval(ticker);
+    show();
+    view?.stop();
     const store = openStore({ path: params.dbPath, create: false });
     let summary: PlanSummary;
     try {
@@ -98,6 +172,11 @@ export async function runLocal(params: RunLocalParams): Promise<RunLocalResult> 
     const exitCode = interrupted ? ExitCode.INTERRUPTED : summary.complete && exitCodes.every((c) => c === 0) ? ExitCode.OK : ExitCode.FAILED;
     return { exitCodes, summary, exitCode };
   } finally {
+    if (ticker) clearInterval(ticker);
+    view?.stop();
     signals.dispose();
   }
 }
+
+// A worker's periodic line, in text or JSON log format.
+const PROGRESS_LINE_RE = /(?:\] |"msg":")Progress: /;

@@ -25,6 +25,7 @@ import {
   parseLeaseOwner,
   openStore,
   planSymlinkAllowance,
+  planBytesLeft,
   releaseLease,
   setThrottle,
   shardFiles,
@@ -37,7 +38,7 @@ import {
 import { resolveConcurrency } from './concurrency.js';
 import type { DownloadFn } from './download-fn.js';
 import { downloadBlob, type DownloadLease } from './download/index.js';
-import { assertWritableRoot, toDiskError } from './disk-error.js';
+import { assertWritableRoot, toDiskError, withPlanBytesLeft } from './disk-error.js';
 import { DoneRecorder } from './done-recorder.js';
 import { startHeartbeat } from './heartbeat.js';
 import { ProgressMeter } from './progress-meter.js';
@@ -102,6 +103,9 @@ export interface WorkerResult {
   failures: ShardFailure[];
 }
 
+/** The first `Progress:` line comes this soon after the start (or after one interval, if shorter). */
+const FIRST_PROGRESS_MS = 5000;
+
 function positive(value: number, flag: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new UsageError(`Expected ${flag} to be a positive number of seconds, got \`${String(value)}\` (${typeof value})`, { hint: `pass ${flag} once, e.g. ${flag} 60` });
@@ -155,8 +159,13 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
       now,
     });
     const meter = new ProgressMeter({ now });
-    progressTimer = setInterval(() => log.info(meter.line()), intervalMs);
-    progressTimer.unref();
+    // The first line soon after the start (a short task shows one before its final line), then
+    // one every interval.
+    const report = (): void => void log.info(meter.line());
+    progressTimer = setTimeout(() => {
+      report();
+      progressTimer = setInterval(report, intervalMs).unref();
+    }, Math.min(FIRST_PROGRESS_MS, intervalMs)).unref();
     log.info(`task ${taskId} starting as ${owner}: plan ${plan.id}, ${concurrency} downloads at once, lease ttl ${ttlMs / 1000}s${steal ? '' : ', no stealing'}`);
 
     const result: WorkerResult = { planId: plan.id, taskId, shards: [], filesDone: 0, failures: [] };
@@ -173,7 +182,9 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
       const n = (claimsPerShard.get(claim.shardId) ?? 0) + 1;
       claimsPerShard.set(claim.shardId, n);
       log.info(`claimed shard ${claim.index} (fence ${claim.fence})`);
-      const outcome = await workOnShard({ store, claim, ttlMs, root, hubUrl, token, concurrency, gate, meter, log, signals, download: params.download ?? downloadBlob, progressFlushMs: params.progressFlushMs ?? 5000, metaDone, now, recheckBlobs, allowSymlinkedDirs });
+      const outcome = await workOnShard({ store, claim, ttlMs, root, hubUrl, token, concurrency, gate, meter, log, signals, download: params.download ?? downloadBlob, progressFlushMs: params.progressFlushMs ?? 5000, metaDone, now, recheckBlobs, allowSymlinkedDirs }).catch((err: unknown) => {
+        throw withPlanBytesLeft(err, () => planBytesLeft(store, plan.id));
+      });
       result.shards.push({ index: claim.index, state: outcome.state });
       result.filesDone += outcome.filesDone;
       result.failures.push(...outcome.failures);
@@ -197,7 +208,7 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     log.info(`task ${taskId} done: ${result.shards.length} shard(s), ${result.filesDone} file(s)`);
     return result;
   } finally {
-    if (progressTimer) clearInterval(progressTimer);
+    clearTimeout(progressTimer);
     signals.dispose();
     store.close();
   }

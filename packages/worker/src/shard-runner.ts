@@ -246,7 +246,11 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
   /** The blob's path, and whether this run downloaded (so hashed) its bytes. */
   const fetchPrimary = async (g: BlobGroup, layout: CacheLayout, primary: ShardFile): Promise<{ path: string; downloaded: boolean }> => {
     const finalPath = layout.blobPath(g.blob);
-    if (await usableAt(finalPath, g)) return { path: finalPath, downloaded: false };
+    if (await usableAt(finalPath, g)) {
+      // In place already (a re-plan after the commit moved): done bytes, though not fetched.
+      meter.addBytes(g.size, 0);
+      return { path: finalPath, downloaded: false };
+    }
     await ensureDir(layout.blobsDir);
     const elsewhere = await findBlobElsewhere({ root, blob: g.blob, size: g.size, exceptRepoDir: layout.repoDir, repoDirs, dirs });
     const elsewhereProblem = elsewhere && (await existingBlobProblem({ path: elsewhere, expected: g.expected, trusted: trustedOnDisk(g), signal }));
@@ -346,6 +350,8 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
       }
       params.progress.forget(f.id);
       params.done.done(f.id, f.size);
+      // The primary's bytes were counted as they came; each other path of the blob adds its own.
+      if (f !== primary) meter.addBytes(f.size, 0);
       meter.fileDone();
       filesDone++;
     }

@@ -28,7 +28,7 @@ beforeAll(async () => {
     console.warn(`disk-full test skipped: cannot mount a tmpfs here (${whyNot}); it needs root`);
   }
   hub = await startHub({
-    repos: [{ id: 'bigcode/too-big', files: [{ path: 'README.md', text: '# too big\n' }, { path: 'data/huge.bin', size: '12MiB', lfs: true }] }],
+    repos: [{ id: 'bigcode/too-big', files: [{ path: 'README.md', text: '# too big\n' }, { path: 'data/huge.bin', size: '12MiB', lfs: true }, { path: 'data/more.bin', size: '3MiB', lfs: true }] }],
   });
 });
 
@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 describe('disk full', () => {
-  it('ENOSPC on an 8 MiB tmpfs: one-line error with path and space needed, partial kept, lease released, exit 1', async () => {
+  it('ENOSPC on an 8 MiB tmpfs: one-line error with path and the space the whole plan still needs, partial kept, lease released, exit 1', async () => {
     if (!mounted) {
       console.warn(`skipped: ${whyNot}`);
       return;
@@ -52,11 +52,20 @@ describe('disk full', () => {
     // The database lives outside the full filesystem, as it would on a cluster's home.
     const { files } = await planFromHub({ hub, ws, repos: ['bigcode/too-big'] });
     const huge = files.find((f) => f.path === 'data/huge.bin')!;
-    const res = await runWork(ws, hub, ['--task-id', '0']).done;
+    // One download at a time: the 12 MiB blob (largest first) fills the disk, the rest waits.
+    const res = await runWork(ws, hub, ['--task-id', '0', '--concurrency', '1']).done;
     expect(res.code).toBe(1);
     const line = res.stderr.split('\n').find((l) => l.startsWith('hfhpc: '));
-    expect(line).toMatch(new RegExp(`^hfhpc: no space left \\(ENOSPC\\) writing ${join(ws.root, 'datasets--bigcode--too-big', 'blobs', huge.blob)}\\.p1s0f1-[0-9a-f]+\\.incomplete; [\\d.]+ MiB still needed`));
+    expect(line).toMatch(new RegExp(`^hfhpc: no space left \\(ENOSPC\\) writing ${join(ws.root, 'datasets--bigcode--too-big', 'blobs', huge.blob)}\\.p1s0f1-[0-9a-f]+\\.incomplete; [\\d.]+ MiB still needed to finish the plan`));
     const partial = (await partialsOf(ws.root, 'bigcode/too-big', huge.blob))[0]!;
+    // What the plan still needs: the rest of the big blob and every file not started, not
+    // only the big blob's remainder.
+    const stated = Number(/; ([\d.]+) MiB still needed/.exec(line!)![1]) * 2 ** 20;
+    const planLeft = files.reduce((s, f) => s + f.size, 0) - partial.size;
+    expect(stated).toBeGreaterThan(huge.size - partial.size + 2 * 2 ** 20);
+    // The database lags the disk by at most the last write batches, and the figure is rounded.
+    expect(stated).toBeGreaterThan(planLeft - 0.1 * 2 ** 20);
+    expect(stated).toBeLessThan(planLeft + 2 ** 20);
     expect(partial.size).toBeGreaterThan(0);
     expect(partial.size).toBeLessThan(huge.size);
     const store = openStore({ path: ws.dbPath });

@@ -4,6 +4,7 @@ import type { CommandModule } from 'yargs';
 import { DiskError, ExitCode, openStore, withPlanDefaults } from '@hfhpc/core';
 import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
 import { numberOption } from '../number-option.js';
+import { printOut } from '../print-out.js';
 
 interface CleanupArgs extends GlobalArgs {
   manifest?: string;
@@ -53,7 +54,7 @@ export const command: CommandModule<GlobalArgs, CleanupArgs> = {
         removeResumable: argv['remove-resumable'],
         eventsMaxAgeMs: argv['events-days'] * 86_400_000,
       });
-      process.stdout.write(argv.json ? `${JSON.stringify(report, null, 2)}\n` : formatCleanup(report, { root }));
+      printOut(argv.json ? `${JSON.stringify(report, null, 2)}\n` : formatCleanup(report, { root }));
     } finally {
       store.close();
     }

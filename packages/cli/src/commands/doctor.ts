@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { ExitCode, withPlanDefaults } from '@hfhpc/core';
 import { runtimeConfig, type GlobalArgs } from '../global-options.js';
+import { printOut } from '../print-out.js';
 
 interface DoctorArgs extends GlobalArgs {
   json: boolean;
@@ -41,7 +42,7 @@ export const command: CommandModule<GlobalArgs, DoctorArgs> = {
       env,
       timeoutMs: argv.timeout * 1000,
     });
-    process.stdout.write(argv.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
+    printOut(argv.json ? `${JSON.stringify(report, null, 2)}\n` : formatDoctor(report));
     argv.exitCode = report.ok ? ExitCode.OK : ExitCode.FAILED;
   },
 };

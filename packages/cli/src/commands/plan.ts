@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { UsageError, loadManifest } from '@hfhpc/core';
 import { commandLogger, runtimeArgv, runtimeConfig, type GlobalArgs } from '../global-options.js';
 import { MAX_SECONDS, numberOption } from '../number-option.js';
+import { printOut } from '../print-out.js';
 
 interface PlanArgs extends GlobalArgs {
   manifest?: string;
@@ -120,6 +121,6 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
       const v = await verifyAfter({ planId: r.planId, jobIds: r.jobIds, dbPath: r.dbPath });
       out = argv.json ? JSON.stringify({ ...planJson(r), ...(v ? { verify_job_id: v.jobId } : {}) }) : planText(r) + verifyLine(v);
     }
-    process.stdout.write(`${out}\n`);
+    printOut(`${out}\n`);
   },
 };

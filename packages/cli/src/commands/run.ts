@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { UsageError, loadManifest } from '@hfhpc/core';
 import { commandLogger, runtimeArgv, runtimeConfig, type GlobalArgs } from '../global-options.js';
 import { MAX_SECONDS, numberOption } from '../number-option.js';
+import { runProgressBar } from '../run-progress-bar.js';
 
 interface RunArgs extends GlobalArgs {
   manifest: string;
@@ -69,6 +70,8 @@ export const command: CommandModule<GlobalArgs, RunArgs> = {
         '--log-format', cfg.logFormat, '--log-level', cfg.logLevel, ...(cfg.quiet ? ['--quiet'] : []),
       ],
       log: logger,
+      // On a terminal a live bar (workers' other lines above it); otherwise their plain lines.
+      view: cfg.quiet || cfg.logFormat !== 'text' ? undefined : await runProgressBar(),
     });
     argv.exitCode = result.exitCode;
   },

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
-import { ExitCode, openStore, writeFileAtomic } from '@hfhpc/core';
+import { ExitCode, escapeControls, openStore, writeFileAtomic } from '@hfhpc/core';
 import type { StatusReport } from '@hfhpc/planner';
 import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
 import { MAX_SECONDS, numberOption, parseBoundedNumber } from '../number-option.js';
+import { printOut } from '../print-out.js';
 
 interface StatusArgs extends GlobalArgs {
   manifest?: string;
@@ -64,7 +65,8 @@ export const command: CommandModule<GlobalArgs, StatusArgs> = {
         if (tracker) report = tracker.apply(report);
         const text = await render(report, format, argv.watch !== undefined);
         if (argv.output) await writeFileAtomic(argv.output, text); // a textfile collector never reads half a file
-        else process.stdout.write(redraw ? `\x1b[H\x1b[2J${text}` : argv.watch !== undefined && format === 'text' && n > 1 ? `\n${text}` : text);
+        else if (redraw) process.stdout.write(`\x1b[H\x1b[2J${escapeControls(text, { keepNewlines: true })}`);
+        else printOut(argv.watch !== undefined && format === 'text' && n > 1 ? `\n${text}` : text);
         if (argv.watch === undefined || (argv.count !== undefined && n >= argv.count)) break;
         // Nothing more will change: a watch in a script (`status --watch && next-step`) ends.
         if (report.state === 'done') break;

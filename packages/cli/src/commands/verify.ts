@@ -3,6 +3,7 @@ import { ExitCode, InterruptedError, formatBytes, openStore, withPlanDefaults } 
 import type { VerifyProgress } from '@hfhpc/planner';
 import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
 import { numberOption } from '../number-option.js';
+import { printOut } from '../print-out.js';
 
 interface VerifyArgs extends GlobalArgs {
   manifest?: string;
@@ -72,7 +73,7 @@ export const command: CommandModule<GlobalArgs, VerifyArgs> = {
       for (const s of ['SIGINT', 'SIGTERM', 'SIGUSR1'] as const) process.off(s, onSignal);
       store.close();
     }
-    process.stdout.write(argv.json ? `${JSON.stringify(report, null, 2)}\n` : formatVerify(report));
+    printOut(argv.json ? `${JSON.stringify(report, null, 2)}\n` : formatVerify(report));
     argv.exitCode = report.bad.length ? ExitCode.FAILED : ExitCode.OK;
   },
 };

@@ -2,13 +2,26 @@
 // `expand` (protocol §1.2: sizes and LFS sha256 come without it, expanded pages cost the Hub far
 // more). Entries are untrusted: each is checked for shape and path safety before it is yielded.
 import { HubError } from '../errors.js';
-import { assertSafeRepoPath } from '../path-safety.js';
+import { assertSafeRepoPath, repoPathProblem } from '../path-safety.js';
 import { createHubFetch, type HubClientOptions } from './hub-fetch.js';
 
 export interface ListRepoFilesParams extends HubClientOptions {
   repo: string;
   /** The pinned 40-hex commit (never a branch: pages would mix commits if it moved). */
   commit: string;
+  /**
+   * Called for each entry whose path fails the safety check, which is then skipped; without
+   * it the first such entry throws `UnsafePathError`. The caller decides (include/exclude).
+   */
+  onUnsafePath?: (path: string, problem: string) => void;
+  /** Called as each tree page arrives, with the pages and files (so far) of the listing. */
+  onPage?: (progress: ListingProgress) => void;
+}
+
+export interface ListingProgress {
+  pages: number;
+  /** Files yielded so far (directories and unsafe paths not counted). */
+  files: number;
 }
 
 /** One file of the listing. */
@@ -36,17 +49,31 @@ export async function* listRepoFiles(params: ListRepoFilesParams): AsyncGenerato
   // Loaded on first use: a worker process never lists, and the library costs start-up time and RSS.
   const { listFiles } = await import('@huggingface/hub');
   const hubFetch = createHubFetch(params, { repo, revision: commit, prefetchNext: true });
+  const progress: ListingProgress = { pages: 0, files: 0 };
+  // Every request listFiles makes is one tree page.
+  const pageFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const res = await hubFetch(input, init);
+    progress.pages++;
+    params.onPage?.({ ...progress });
+    return res;
+  };
   const entries = listFiles({
     repo: { type: 'dataset', name: repo },
     revision: commit,
     recursive: true,
     expand: false,
     hubUrl,
-    fetch: hubFetch,
+    fetch: pageFetch as typeof fetch,
   });
   try {
     for await (const entry of entries) {
       if (entry.type !== 'file') continue;
+      const problem = params.onUnsafePath && typeof entry.path === 'string' ? repoPathProblem(entry.path) : undefined;
+      if (problem) {
+        params.onUnsafePath!(entry.path, problem);
+        continue;
+      }
+      progress.files++;
       yield toHubFile(entry, repo);
     }
   } finally {

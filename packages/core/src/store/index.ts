@@ -6,6 +6,7 @@ export { migrate, readSchemaVersion } from './migrate.js';
 export { withBusyRetry, isBusyError, busyDelay, sleepSync, type BusyRetryOptions } from './busy-retry.js';
 export { createPlan, latestPlan, getPlan, setPlanJobIds, type NewPlan, type NewPlanFile } from './plan.js';
 export { listShards, shardFiles, fileStatesByBlob, type BlobState } from './shards.js';
+export { planBytesLeft } from './plan-bytes-left.js';
 export { claimShard, heartbeat, releaseLease, finishShard, expireLeases, type ClaimShardParams, type FinishResult, type ExpiredLease } from './lease.js';
 export { leaseOwner, type LeaseOwnerParams } from './lease-owner.js';
 export { listLeases, leasedBlobs, type LeaseRow } from './lease-list.js';

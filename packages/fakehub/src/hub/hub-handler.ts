@@ -9,6 +9,7 @@ import { sendBody, sendHubError } from '../http/respond.js';
 import { sleepUnlessClosed } from '../http/wait.js';
 import type { RequestRecord, TokenSpec } from '../types.js';
 import { canSee, identify } from './access.js';
+import { listDatasets } from './list-datasets.js';
 import type { HubDeps, HubRequest, RepoRoute } from './context.js';
 import { invalidCredentials, notFoundPage, repoNotFound } from './errors.js';
 import { parseRoute } from './parse-route.js';
@@ -101,6 +102,7 @@ export function createHubHandler(p: HubHandlerParams): (req: IncomingMessage, re
     if (caller.kind === 'invalid') return invalidCredentials(r);
     if (!route) return sendHubError(r, 400, { message: 'Malformed URL' }, r.common);
     if (route.endpoint === 'whoami') return whoami(r);
+    if (route.endpoint === 'list-datasets') return listDatasets(r, deps.store.repos);
     if (route.endpoint === 'other') return notFoundPage(r);
     if (!repoRoute || !canSee(caller, repoRoute.repo)) return repoNotFound(r, route.repoId);
     if (renamedFrom) {

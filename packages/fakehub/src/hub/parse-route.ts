@@ -3,9 +3,10 @@ import type { Endpoint } from '../types.js';
 
 export type HubRoute =
   | { endpoint: 'whoami' }
+  | { endpoint: 'list-datasets' }
   | { endpoint: 'other' }
   | {
-      endpoint: Exclude<Endpoint, 'whoami' | 'other' | 'cdn'>;
+      endpoint: Exclude<Endpoint, 'whoami' | 'list-datasets' | 'other' | 'cdn'>;
       repoId: string;
       /** Index in the raw segment list where the repo id's two segments start. */
       idAt: number;
@@ -22,6 +23,7 @@ export function parseRoute(pathname: string): HubRoute | undefined {
     return undefined;
   }
   if (seg[0] === 'api' && seg[1] === 'whoami-v2' && seg.length === 2) return { endpoint: 'whoami' };
+  if (seg[0] === 'api' && seg[1] === 'datasets' && seg.length === 2) return { endpoint: 'list-datasets' };
   if (seg[0] === 'api' && seg[1] === 'datasets' && seg.length >= 4) {
     const repoId = `${seg[2]}/${seg[3]}`;
     const after = seg.slice(4);

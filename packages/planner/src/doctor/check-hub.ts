@@ -26,13 +26,15 @@ export async function checkTokenFound(ctx: DoctorContext): Promise<CheckResult> 
   return { id: 'token', status: 'ok', detail: `token found in ${where}` };
 }
 
-/** Any HTTP answer from the Hub's base URL proves it is reachable; only a network failure does not. */
+/**
+ * The Hub's dataset listing must answer 2xx: a network failure, a 404 (not a Hub at that URL: a
+ * wrong --hub-url or a proxy's page) or a 5xx fail; a 429 means reachable but rate-limited.
+ */
 export async function checkHubReachable(ctx: DoctorContext): Promise<CheckResult> {
+  let res: Response;
   try {
-    const res = await ctx.fetch(`${ctx.hubUrl}/api/datasets?limit=1`, { method: 'GET', signal: AbortSignal.timeout(ctx.timeoutMs) });
+    res = await ctx.fetch(`${ctx.hubUrl}/api/datasets?limit=1`, { method: 'GET', signal: AbortSignal.timeout(ctx.timeoutMs) });
     await res.body?.cancel();
-    ctx.facts.hubReachable = true;
-    return { id: 'hub', status: 'ok', detail: `${ctx.hubUrl} answered (HTTP ${res.status})` };
   } catch (err) {
     ctx.facts.hubReachable = false;
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
@@ -43,6 +45,17 @@ export async function checkHubReachable(ctx: DoctorContext): Promise<CheckResult
       fix: 'check the compute nodes\' outbound access (proxy: HTTPS_PROXY), or set --hub-url / HF_ENDPOINT to a reachable mirror',
     };
   }
+  ctx.facts.hubReachable = true;
+  if (res.ok) return { id: 'hub', status: 'ok', detail: `${ctx.hubUrl} answered (HTTP ${res.status})` };
+  if (res.status === 429) {
+    return { id: 'hub', status: 'warn', detail: `${ctx.hubUrl} answered 429: rate-limited right now`, fix: 'wait a few minutes; plan and work retry after the pause the Hub asks for' };
+  }
+  return {
+    id: 'hub',
+    status: 'fail',
+    detail: `${ctx.hubUrl}/api/datasets answered HTTP ${res.status}${res.status === 404 ? ': this URL is not a Hugging Face Hub' : ''}`,
+    fix: res.status >= 500 ? 'the Hub has trouble: run hfhpc doctor again later' : 'check --hub-url / HF_ENDPOINT (the Hub\'s base URL, e.g. https://huggingface.co) and any proxy in between',
+  };
 }
 
 /** One whoami-v2 call (the Hub rate-limits it hard, so never more than one per run). */
