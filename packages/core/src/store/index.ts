@@ -3,6 +3,7 @@ export * from './types.js';
 export { openStore, type Store, type OpenStoreOptions, type Db } from './open-store.js';
 export { migrations, LATEST_SCHEMA_VERSION, type Migration } from './migrations.js';
 export { migrate, readSchemaVersion } from './migrate.js';
+export { journalMode } from './journal-mode.js';
 export { withBusyRetry, isBusyError, busyDelay, sleepSync, type BusyRetryOptions } from './busy-retry.js';
 export { createPlan, latestPlan, getPlan, setPlanJobIds, type NewPlan, type NewPlanFile } from './plan.js';
 export { listShards, shardFiles, fileStatesByBlob, type BlobState } from './shards.js';

@@ -1,11 +1,15 @@
 // Open (and create or migrate) the state database with the settings that keep it correct on
 // Lustre, GPFS and NFS: rollback journal (never WAL: WAL needs shared memory across nodes),
 // synchronous=FULL, foreign keys, a generous busy_timeout, BEGIN IMMEDIATE for every write.
+// Two ways to run a transaction: `write`/`read` wait for the lock synchronously (the CLIs),
+// `writeAsync`/`readAsync` wait on timers (the worker, whose thread moves the bytes).
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { HfhpcError, StateError } from '../errors.js';
+import { HfhpcError, InternalError, StateError } from '../errors.js';
+import { defaultAsyncTxOptions, runAsyncTransaction, type AsyncTxOptions } from './async-tx.js';
 import { withBusyRetry, type BusyRetryOptions } from './busy-retry.js';
+import { JournalSwitchedError, assertDeleteJournal, journalModeError, switchToDeleteJournal } from './journal-mode.js';
 import { migrate, readSchemaVersion } from './migrate.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
 
@@ -25,6 +29,15 @@ export interface Store {
   write<T>(fn: (db: Db) => T): T;
   /** Run `fn` in a short deferred (read) transaction, retried like `write`. */
   read<T>(fn: (db: Db) => T): T;
+  /**
+   * `write` for the thread that moves bytes: never waits for a lock longer than the
+   * connection's busy_timeout; BEGIN is retried after jittered timers, a busy COMMIT is
+   * retried without running `fn` again. Calls are queued, one transaction at a time; any store
+   * function called inside `fn` becomes part of it (e.g. `writeAsync(() => heartbeat(store, …))`).
+   */
+  writeAsync<T>(fn: (db: Db) => T): Promise<T>;
+  /** `read` for the thread that moves bytes, retried on timers like `writeAsync`. */
+  readAsync<T>(fn: (db: Db) => T): Promise<T>;
   close(): void;
 }
 
@@ -43,6 +56,8 @@ export interface OpenStoreOptions {
   create?: boolean;
   /** Test seams for the busy retry (sleep, random). */
   retry?: Pick<BusyRetryOptions, 'sleep' | 'random' | 'baseMs' | 'capMs'>;
+  /** Backoff of writeAsync/readAsync (test seams and tuning); maxTotalMs defaults to busyRetryMs. */
+  asyncRetry?: Partial<Omit<AsyncTxOptions, 'what'>>;
 }
 
 /** Open the state database, creating and migrating it as needed. */
@@ -81,11 +96,85 @@ export function openStore(options: OpenStoreOptions): Store {
     });
   }
 
-  // One transaction wrapper reused for every call; the work is passed as its argument.
+  // One transaction wrapper reused for every call; the work is passed as its argument. A write
+  // first checks that nobody switched the journal to WAL since the last one.
   const tx = db.transaction((fn: (d: Db) => unknown) => fn(db));
+  const checkedWrite = (fn: (d: Db) => unknown) => (d: Db) => {
+    assertDeleteJournal(d);
+    return fn(d);
+  };
+  // Set while an async transaction waits, open, for its COMMIT: a synchronous call then would
+  // silently become part of it.
+  let holding = false;
   const run = <T>(fn: (d: Db) => T, mode: 'immediate' | 'deferred'): T => {
+    if (holding) {
+      throw new InternalError(`synchronous store call on ${path} while an asynchronous transaction is open`, {
+        hint: 'this is a bug in hfhpc (use writeAsync/readAsync in the worker); please report it',
+      });
+    }
     if (db.inTransaction) return tx(fn) as T; // nested: a savepoint; the outer call retries
-    return withBusyRetry(() => tx[mode](fn) as T, retryOptions);
+    const body = mode === 'immediate' ? checkedWrite(fn) : fn;
+    return withJournalRepair(() => withBusyRetry(() => tx[mode](body) as T, retryOptions));
+  };
+  // Switch a WAL database back and run the write again; a task that cannot, stops.
+  const repair = (err: JournalSwitchedError): void => {
+    let mode = err.mode;
+    try {
+      mode = withBusyRetry(() => switchToDeleteJournal(db), { ...retryOptions, maxTotalMs: Math.min(busyRetryMs, 10_000) });
+    } catch (switchErr) {
+      throw journalModeError(path, mode, switchErr);
+    }
+    if (mode !== 'delete') throw journalModeError(path, mode);
+  };
+  const withJournalRepair = <T>(attempt: () => T): T => {
+    try {
+      return attempt();
+    } catch (err) {
+      if (!(err instanceof JournalSwitchedError)) throw err;
+      repair(err);
+      return attempt();
+    }
+  };
+  const asyncOptions: AsyncTxOptions = { ...defaultAsyncTxOptions(path), maxTotalMs: busyRetryMs, ...options.asyncRetry };
+  let queue: Promise<unknown> = Promise.resolve();
+  const runAsync = <T>(fn: (d: Db) => T, mode: 'immediate' | 'deferred'): Promise<T> => {
+    const attempt = (): Promise<T> =>
+      runAsyncTransaction({
+        db,
+        mode,
+        fn,
+        options: asyncOptions,
+        hooks: { check: mode === 'immediate' ? assertDeleteJournal : undefined, onHold: (h) => (holding = h) },
+      });
+    const job = async (): Promise<T> => {
+      if (!db.open) throw new StateError(`state database ${path} is closed`, { hint: 'this is a bug in hfhpc; please report it' });
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!(err instanceof JournalSwitchedError)) throw err;
+        await repairAsync(err);
+        return attempt();
+      }
+    };
+    const result = queue.then(job, job);
+    queue = result.catch(() => undefined);
+    return result;
+  };
+  const repairAsync = async (err: JournalSwitchedError): Promise<void> => {
+    const started = asyncOptions.now();
+    for (let attempt = 0; ; attempt++) {
+      let mode = err.mode;
+      let cause: unknown;
+      try {
+        mode = switchToDeleteJournal(db);
+      } catch (e) {
+        cause = e;
+      }
+      if (mode === 'delete') return;
+      const delay = Math.max(1, Math.floor(asyncOptions.random() * Math.min(250, 5 * 2 ** Math.min(attempt, 10))));
+      if (asyncOptions.now() - started + delay > Math.min(asyncOptions.maxTotalMs, 10_000)) throw journalModeError(path, mode, cause);
+      await asyncOptions.sleep(delay);
+    }
   };
   return {
     db,
@@ -98,6 +187,13 @@ export function openStore(options: OpenStoreOptions): Store {
     },
     read(fn) {
       return run(fn, 'deferred');
+    },
+    writeAsync(fn) {
+      if (readonly) return Promise.reject(new StateError(`state database ${path} was opened read-only`, { hint: 'this is a bug in hfhpc; please report it' }));
+      return runAsync(fn, 'immediate');
+    },
+    readAsync(fn) {
+      return runAsync(fn, 'deferred');
     },
     close() {
       if (db.open) db.close();
