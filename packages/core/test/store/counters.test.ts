@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import {
   claimShard, createPlan, expireLeases, finishShard, listShards, markFileDone, markFileFailed, markFileRunning, migrate, migrations, openStore,
-  releaseLease, resetFile, shardFiles, ProgressBatcher, type Store,
+  planProgress, releaseLease, resetFile, shardFiles, ProgressBatcher, type Store,
 } from '../../src/index.js';
 import { makePlan, testDb, type TestDb } from './helpers.js';
 
@@ -117,3 +117,33 @@ describe('progress counters', () => {
     }
   });
 });
+
+describe('planProgress', () => {
+  it('reads no table of files in full: every statement finds its file rows through an index, and the failed list is bounded', () => {
+    t = testDb();
+    const planId = createPlan(t.store, makePlan({ shardBytes: [[1, 2, 3, 4], [5, 6]] }));
+    const c = claimShard(t.store, { planId, owner: 'a', preferIndex: 0, ttlMs: 60_000 })!;
+    for (const f of shardFiles(t.store, c.shardId)) markFileFailed(t.store, c, { fileId: f.id, error: `boom ${f.path}` });
+    const reader = t.open();
+    const seen: string[] = [];
+    const prepare = reader.db.prepare.bind(reader.db);
+    reader.db.prepare = ((sql: string) => (seen.push(sql), prepare(sql))) as typeof reader.db.prepare;
+    const p = planProgress(reader, { now: t.clock.t, rateWindowMs: 300_000, failureLimit: 3 });
+    expect(p.failures).toHaveLength(3);
+    expect(p.failuresTruncated).toBe(true);
+    expect(p.shards.map((s) => s.filesFailed)).toEqual([4, 0]);
+    expect(p.datasets[0]).toMatchObject({ files: 6, filesFailed: 4, bytes: 21 });
+    expect(seen.length).toBeGreaterThan(3);
+    for (const sql of seen) {
+      const plan = (prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...placeholders(sql)) as { detail: string }[]).map((r) => r.detail);
+      for (const step of plan) expect(step).not.toMatch(/^SCAN (f|files)\b/);
+    }
+  });
+});
+
+/** Dummy arguments for a statement's parameters (EXPLAIN needs them bound). */
+function placeholders(sql: string): unknown[] | [Record<string, unknown>] {
+  const named = [...sql.matchAll(/@(\w+)/g)].map((m) => m[1]!);
+  if (named.length) return [Object.fromEntries(named.map((n) => [n, 0]))];
+  return Array.from(sql.matchAll(/\?/g), () => 0);
+}
