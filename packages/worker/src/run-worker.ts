@@ -102,6 +102,9 @@ function positive(value: number, flag: string): number {
   return value;
 }
 
+/** SQLite's own (synchronous) wait for a lock in the worker, in ms; longer waits are timers. */
+const WORKER_BUSY_TIMEOUT_MS = 5;
+
 const isLeaseError = (err: unknown): err is LeaseLostError | StaleFenceError => err instanceof LeaseLostError || err instanceof StaleFenceError;
 
 /**
@@ -121,10 +124,11 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
   const intervalMs = positive(params.progressIntervalS ?? 30, '--progress-interval') * 1000;
   const steal = params.steal ?? true;
   const signals = params.signals ?? watchSignals();
-  const store = openStore({ path: params.dbPath, create: false, now });
+  // A short busy_timeout: every longer wait for the lock is a timer (writeAsync/readAsync).
+  const store = openStore({ path: params.dbPath, create: false, now, busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS });
   let progressTimer: NodeJS.Timeout | undefined;
   try {
-    const plan = params.planId !== undefined ? getPlan(store, params.planId) : latestPlan(store);
+    const plan = await store.readAsync(() => (params.planId !== undefined ? getPlan(store, params.planId) : latestPlan(store)));
     if (!plan) {
       throw new StateError(params.planId !== undefined ? `no plan ${params.planId} in ${params.dbPath}` : `no plan in ${params.dbPath}`, {
         hint: 'run hfhpc plan first, or pass the --db of the plan',
@@ -140,10 +144,11 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     const owner = leaseOwner({ env, host, pid });
     const gate = createThrottleGate({
       table: {
-        get: () => getThrottle(store),
-        set: (notBefore, reason) => void setThrottle(store, { notBefore, reason, setBy: owner }),
+        get: () => store.readAsync(() => getThrottle(store)),
+        set: (notBefore, reason) => store.writeAsync(() => setThrottle(store, { notBefore, reason, setBy: owner })),
       },
       now,
+      onError: (err) => log.warn(`throttle table: ${(err as Error).message}`),
     });
     const meter = new ProgressMeter({ now });
     progressTimer = setInterval(() => log.info(meter.line()), intervalMs);
@@ -154,7 +159,7 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     const metaDone = new Set<number>();
     const claimsPerShard = new Map<number, number>();
     while (!signals.signal.aborted) {
-      const claim = claimShard(store, { planId: plan.id, owner, preferIndex: taskId, ttlMs, steal });
+      const claim = await store.writeAsync(() => claimShard(store, { planId: plan.id, owner, preferIndex: taskId, ttlMs, steal }));
       if (!claim) break;
       const n = (claimsPerShard.get(claim.shardId) ?? 0) + 1;
       claimsPerShard.set(claim.shardId, n);
@@ -218,11 +223,11 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
   // Time-based flushes only: a commit blocks the event loop for its fsyncs (all streams wait),
   // so not one per 64 MiB on a fast link.
   const batcher = new ProgressBatcher({ store, claim: current, flushMs: p.progressFlushMs, flushBytes: Number.MAX_SAFE_INTEGER, onError: (err) => isLeaseError(err) && lost(err) });
-  const doneFiles = new DoneRecorder({ store, claim: () => current });
+  const doneFiles = new DoneRecorder({ store, claim: () => current, onError: (err) => !abort.signal.aborted && abort.abort(err) });
   const hb = startHeartbeat({
     intervalMs: p.ttlMs / 4,
-    beat: () => {
-      current = heartbeat(store, current, { ttlMs: p.ttlMs });
+    beat: async () => {
+      current = await store.writeAsync(() => heartbeat(store, current, { ttlMs: p.ttlMs }));
       batcher.setClaim(current);
     },
     onLost: lost,
@@ -238,7 +243,7 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
     forget: (fileId: number): void => batcher.forget(fileId),
   };
   try {
-    const files = shardFiles(store, current.shardId);
+    const files = await store.readAsync(() => shardFiles(store, current.shardId));
     for (const f of files) {
       if (p.metaDone.has(f.datasetId)) continue;
       p.metaDone.add(f.datasetId);
@@ -252,9 +257,9 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
       recheckBlobs: p.recheckBlobs,
     });
     hb.stop();
-    doneFiles.flush();
-    batcher.close();
-    const fin = finishShard(store, current);
+    await doneFiles.flush();
+    await batcher.close();
+    const fin = await store.writeAsync(() => finishShard(store, current));
     return { state: fin.state, filesDone: res.filesDone, failures: res.failures };
   } catch (err) {
     hb.stop();
@@ -266,13 +271,13 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
     }
     // Interrupted, disk full, or a bug: keep the partial files, give the shard back.
     try {
-      doneFiles.flush();
-      batcher.close();
+      await doneFiles.flush();
+      await batcher.close();
     } catch (flushErr) {
       log.warn(`could not write the last progress: ${(flushErr as Error).message}`);
     }
     try {
-      releaseLease(store, current, { reason: cause instanceof InterruptedError ? cause.message : `error: ${(cause as Error).message}` });
+      await store.writeAsync(() => releaseLease(store, current, { reason: cause instanceof InterruptedError ? cause.message : `error: ${(cause as Error).message}` }));
       log.info(`released the lease on shard ${current.index}`);
     } catch (relErr) {
       log.warn(`could not release the lease on shard ${current.index}: ${(relErr as Error).message}`);
