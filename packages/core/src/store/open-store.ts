@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { HfhpcError, InternalError, StateError } from '../errors.js';
 import { defaultAsyncTxOptions, runAsyncTransaction, type AsyncTxOptions } from './async-tx.js';
 import { withBusyRetry, type BusyRetryOptions } from './busy-retry.js';
+import { insertEvent } from './events.js';
 import { JournalSwitchedError, assertDeleteJournal, journalModeError, switchToDeleteJournal } from './journal-mode.js';
 import { migrate, readSchemaVersion } from './migrate.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
@@ -98,7 +99,19 @@ export function openStore(options: OpenStoreOptions): Store {
 
   // One transaction wrapper reused for every call; the work is passed as its argument. A write
   // first checks that nobody switched the journal to WAL since the last one.
-  const tx = db.transaction((fn: (d: Db) => unknown) => fn(db));
+  const wrap = (d: Db) => d.transaction((fn: (x: Db) => unknown) => fn(d));
+  let tx = wrap(db);
+  let closed = false;
+  // A fresh connection to the same file (schema known): used to let go of a WAL another
+  // process imposed, which an open connection keeps and which blocks switching back.
+  const reconnect = (): void => {
+    if (db.open) db.close();
+    db = new Database(path, { readonly, fileMustExist: true, timeout: busyTimeoutMs });
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    if (!readonly) db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    tx = wrap(db);
+  };
   const checkedWrite = (fn: (d: Db) => unknown) => (d: Db) => {
     assertDeleteJournal(d);
     return fn(d);
@@ -113,8 +126,10 @@ export function openStore(options: OpenStoreOptions): Store {
       });
     }
     if (db.inTransaction) return tx(fn) as T; // nested: a savepoint; the outer call retries
-    const body = mode === 'immediate' ? checkedWrite(fn) : fn;
-    return withJournalRepair(() => withBusyRetry(() => tx[mode](body) as T, retryOptions));
+    return withJournalRepair((mark) => {
+      const body = mode === 'immediate' ? checkedWrite(mark ? (d) => (mark(d), fn(d)) : fn) : fn;
+      return withBusyRetry(() => tx[mode](body) as T, retryOptions);
+    });
   };
   // Switch a WAL database back and run the write again; a task that cannot, stops.
   const repair = (err: JournalSwitchedError): void => {
@@ -126,40 +141,47 @@ export function openStore(options: OpenStoreOptions): Store {
     }
     if (mode !== 'delete') throw journalModeError(path, mode);
   };
-  const withJournalRepair = <T>(attempt: () => T): T => {
+  const withJournalRepair = <T>(attempt: (mark?: (d: Db) => void) => T): T => {
     try {
       return attempt();
     } catch (err) {
       if (!(err instanceof JournalSwitchedError)) throw err;
       repair(err);
-      return attempt();
+      return attempt(journalResetEvent(err.mode));
     }
+  };
+  // Left in the event log, in the same transaction as the write that found it.
+  const journalResetEvent = (was: string) => (d: Db) => {
+    insertEvent(d, now(), { kind: 'journal-reset', detail: { was, now: 'delete', pid: process.pid } });
   };
   const asyncOptions: AsyncTxOptions = { ...defaultAsyncTxOptions(path), maxTotalMs: busyRetryMs, ...options.asyncRetry };
   let queue: Promise<unknown> = Promise.resolve();
   const runAsync = <T>(fn: (d: Db) => T, mode: 'immediate' | 'deferred'): Promise<T> => {
-    const attempt = (): Promise<T> =>
+    const attempt = (mark?: (d: Db) => void): Promise<T> =>
       runAsyncTransaction({
         db,
         mode,
-        fn,
+        fn: mark ? (d) => (mark(d), fn(d)) : fn,
         options: asyncOptions,
         hooks: { check: mode === 'immediate' ? assertDeleteJournal : undefined, onHold: (h) => (holding = h) },
       });
     const job = async (): Promise<T> => {
-      if (!db.open) throw new StateError(`state database ${path} is closed`, { hint: 'this is a bug in hfhpc; please report it' });
+      if (closed) throw new StateError(`state database ${path} is closed`, { hint: 'this is a bug in hfhpc; please report it' });
       try {
         return await attempt();
       } catch (err) {
         if (!(err instanceof JournalSwitchedError)) throw err;
         await repairAsync(err);
-        return attempt();
+        return attempt(journalResetEvent(err.mode));
       }
     };
     const result = queue.then(job, job);
     queue = result.catch(() => undefined);
     return result;
   };
+  // Every task of the array may find the WAL at once, and each connection that did keeps the
+  // WAL open, which stops the others from switching back: a task that fails lets go of its
+  // connection for a jittered while, so one of them finds itself alone and switches.
   const repairAsync = async (err: JournalSwitchedError): Promise<void> => {
     const started = asyncOptions.now();
     for (let attempt = 0; ; attempt++) {
@@ -171,13 +193,18 @@ export function openStore(options: OpenStoreOptions): Store {
         cause = e;
       }
       if (mode === 'delete') return;
-      const delay = Math.max(1, Math.floor(asyncOptions.random() * Math.min(250, 5 * 2 ** Math.min(attempt, 10))));
-      if (asyncOptions.now() - started + delay > Math.min(asyncOptions.maxTotalMs, 10_000)) throw journalModeError(path, mode, cause);
+      const delay = Math.max(1, Math.floor(asyncOptions.random() * Math.min(500, 10 * 2 ** Math.min(attempt, 10))));
+      if (asyncOptions.now() - started + delay > Math.min(asyncOptions.maxTotalMs, 15_000)) throw journalModeError(path, mode, cause);
+      db.close();
       await asyncOptions.sleep(delay);
+      if (closed) throw new StateError(`state database ${path} is closed`, { hint: 'this is a bug in hfhpc; please report it' });
+      reconnect();
     }
   };
   return {
-    db,
+    get db() {
+      return db;
+    },
     path,
     readonly,
     now,
@@ -196,6 +223,7 @@ export function openStore(options: OpenStoreOptions): Store {
       return runAsync(fn, 'deferred');
     },
     close() {
+      closed = true;
       if (db.open) db.close();
     },
   };

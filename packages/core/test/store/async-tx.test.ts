@@ -3,7 +3,7 @@
 // running task is switched back at its next write, or the task stops with a clear error.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { InternalError, StateError, claimShard, heartbeat, journalMode, type Store } from '../../src/index.js';
+import { InternalError, StateError, claimShard, heartbeat, journalMode, recentEvents, type Store } from '../../src/index.js';
 import { addPlan, testDb, type TestDb } from './helpers.js';
 
 let t: TestDb;
@@ -91,12 +91,31 @@ describe('the journal mode under a running task', () => {
     const renewed = await w.writeAsync(() => heartbeat(w, claim, { ttlMs: 60_000 }));
     expect(renewed.fence).toBe(claim.fence);
     expect(journalMode(w.db)).toBe('delete');
+    expect(recentEvents(w, { kinds: ['journal-reset'] }).map((e) => e.detail)).toEqual([expect.objectContaining({ was: 'wal', now: 'delete' })]);
     // The synchronous path (the CLIs) does the same.
     const again = new Database(t.path);
     again.pragma('journal_mode = WAL');
     again.close();
     t.store.write((db) => db.prepare("INSERT INTO throttle (scope, not_before, set_at) VALUES ('x', 1, 1)").run());
     expect(journalMode(t.store.db)).toBe('delete');
+  });
+
+  it('several tasks that all found the WAL switch it back between them', async () => {
+    t = testDb();
+    addPlan(t.store, [[10]]);
+    const tasks = [worker(), worker(), worker()];
+    const other = new Database(t.path);
+    other.pragma('journal_mode = WAL');
+    other.close();
+    // Each connection opens the WAL (and keeps it open) as soon as it reads.
+    for (const w of tasks) {
+      w.db.prepare('SELECT COUNT(*) FROM plans').get();
+      expect(journalMode(w.db)).toBe('wal');
+    }
+    const scopes = await Promise.all(tasks.map((w, i) => w.writeAsync((db) => db.prepare('INSERT INTO throttle (scope, not_before, set_at) VALUES (?, 1, 1)').run(`t${i}`))));
+    expect(scopes).toHaveLength(3);
+    for (const w of tasks) expect(journalMode(w.db)).toBe('delete');
+    expect(t.store.db.prepare('SELECT COUNT(*) FROM throttle').pluck().get()).toBe(3);
   });
 
   it('a task stops with a clear StateError when the process that switched to WAL keeps it open', async () => {
