@@ -1,6 +1,6 @@
 // Child process for the reader-storm test: read the status of the database in a tight loop
 // (open read-only, readStatus, close), like back-to-back `hfhpc status --json`, until stdin
-// closes; then print one JSON line: the number of reads and the files_done of each, in order.
+// closes; a first line once it has read once, then one JSON line: the number of reads and the files_done of each, in order.
 // usage: node status-reader.mjs <db>
 import { openStore } from '../../../core/dist/index.js';
 import { readStatus } from '../../dist/index.js';
@@ -16,6 +16,7 @@ while (!stop) {
     try {
       const r = readStatus({ store });
       seen.push([r.totals.files_done, r.totals.files]);
+      if (seen.length === 1) process.stdout.write('{"ready":true}\n');
     } finally {
       store.close();
     }
