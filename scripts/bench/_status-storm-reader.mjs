@@ -27,4 +27,5 @@ while (!stop) {
 }
 took.sort((a, b) => a - b);
 const at = (q) => Number((took[Math.min(took.length - 1, Math.floor(q * took.length))] ?? 0).toFixed(1));
-process.stdout.write(`${JSON.stringify({ reads: took.length, p50: at(0.5), p99: at(0.99), max: at(1) })}\n`);
+const cpu = process.cpuUsage();
+process.stdout.write(`${JSON.stringify({ reads: took.length, p50: at(0.5), p99: at(0.99), max: at(1), cpuS: (cpu.user + cpu.system) / 1e6 })}\n`);

@@ -44,4 +44,5 @@ try {
 }
 h.disable();
 const ms = (ns) => Number((ns / 1e6).toFixed(1));
-process.stdout.write(`${JSON.stringify({ taskId, exit, lost, p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) })}\n`);
+const cpu = process.cpuUsage();
+process.stdout.write(`${JSON.stringify({ taskId, exit, lost, p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), cpuS: (cpu.user + cpu.system) / 1e6 })}\n`);

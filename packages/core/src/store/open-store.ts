@@ -110,6 +110,7 @@ export function openStore(options: OpenStoreOptions): Store {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     if (!readonly) db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
+    db.pragma('temp_store = MEMORY');
     tx = wrap(db);
   };
   const checkedWrite = (fn: (d: Db) => unknown) => (d: Db) => {
@@ -243,6 +244,9 @@ function configure(db: Db, p: { path: string; busyTimeoutMs: number; readonly: b
   }
   if (!p.readonly) db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  // Statement journals in memory: with the counter triggers every insert into `files` keeps
+  // one, and a temporary file for it makes storing a plan several times slower.
+  db.pragma('temp_store = MEMORY');
 
   const version = p.readonly
     ? withBusyRetry(() => readSchemaVersion(db), p.retryOptions)

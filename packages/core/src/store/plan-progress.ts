@@ -69,7 +69,7 @@ export interface PlanProgressParams {
   planId?: number;
   now: number;
   rateWindowMs: number;
-  /** Most failed files listed. Default 1000. */
+  /** Most failed files listed. Default 200: each costs a random page read under the lock. */
   failureLimit?: number;
 }
 
@@ -117,7 +117,7 @@ export function planProgress(store: Store, params: PlanProgressParams): PlanProg
 }
 
 function readPlanProgress(db: Db, path: string, params: PlanProgressParams): PlanProgress {
-  const { now, rateWindowMs, failureLimit = 1000 } = params;
+  const { now, rateWindowMs, failureLimit = 200 } = params;
   const plan = (
     params.planId === undefined
       ? stmt(db, 'SELECT id, job_ids, created_at FROM plans ORDER BY id DESC LIMIT 1').get()

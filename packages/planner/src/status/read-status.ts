@@ -11,7 +11,7 @@ export interface ReadStatusParams {
   rateWindowMs?: number;
   /** Clock (ms). Default: the store's clock. */
   now?: () => number;
-  /** Most failed files listed in `failures`. Default 1000. */
+  /** Most failed files listed in `failures`. Default 200. */
   failureLimit?: number;
 }
 
