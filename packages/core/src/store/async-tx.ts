@@ -29,7 +29,7 @@ export interface AsyncTxOptions {
 export const defaultAsyncTxOptions = (what: string): AsyncTxOptions => ({
   maxTotalMs: 120_000,
   baseMs: 2,
-  capMs: 250,
+  capMs: 100,
   commitCapMs: 20,
   now: Date.now,
   random: Math.random,
