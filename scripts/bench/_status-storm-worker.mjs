@@ -37,7 +37,7 @@ const download = async (req) => {
 };
 let exit = 0;
 try {
-  await runWorker({ dbPath, root: cacheRoot, hubUrl: 'http://127.0.0.1:9', taskId, concurrency, leaseTtlS, progressIntervalS: 3600, progressFlushMs: 1000, download, token: null, logger });
+  await runWorker({ dbPath, root: cacheRoot, hubUrl: 'http://127.0.0.1:9', taskId, concurrency, leaseTtlS, progressIntervalS: 3600, download, token: null, logger });
 } catch (err) {
   exit = err?.exitCode ?? 70;
   if (exit !== 75) process.stderr.write(`worker ${taskId}: ${err?.stack ?? err}\n`);

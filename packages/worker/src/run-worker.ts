@@ -227,7 +227,7 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
   const hb = startHeartbeat({
     intervalMs: p.ttlMs / 4,
     beat: async () => {
-      current = await store.writeAsync(() => heartbeat(store, current, { ttlMs: p.ttlMs }));
+      current = await store.writeAsync(() => heartbeat(store, current, { ttlMs: p.ttlMs }), { urgent: true });
       batcher.setClaim(current);
     },
     onLost: lost,

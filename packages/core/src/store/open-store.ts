@@ -35,8 +35,9 @@ export interface Store {
    * connection's busy_timeout; BEGIN is retried after jittered timers, a busy COMMIT is
    * retried without running `fn` again. Calls are queued, one transaction at a time; any store
    * function called inside `fn` becomes part of it (e.g. `writeAsync(() => heartbeat(store, …))`).
+   * `urgent` (heartbeats) runs before the calls still queued, after the one under way.
    */
-  writeAsync<T>(fn: (db: Db) => T): Promise<T>;
+  writeAsync<T>(fn: (db: Db) => T, options?: { urgent?: boolean }): Promise<T>;
   /** `read` for the thread that moves bytes, retried on timers like `writeAsync`. */
   readAsync<T>(fn: (db: Db) => T): Promise<T>;
   close(): void;
@@ -156,8 +157,27 @@ export function openStore(options: OpenStoreOptions): Store {
     insertEvent(d, now(), { kind: 'journal-reset', detail: { was, now: 'delete', pid: process.pid } });
   };
   const asyncOptions: AsyncTxOptions = { ...defaultAsyncTxOptions(path), maxTotalMs: busyRetryMs, ...options.asyncRetry };
-  let queue: Promise<unknown> = Promise.resolve();
-  const runAsync = <T>(fn: (d: Db) => T, mode: 'immediate' | 'deferred'): Promise<T> => {
+  // One async transaction at a time; urgent ones (heartbeats) go before those still waiting.
+  const waiting: { urgent: boolean; run: () => Promise<void> }[] = [];
+  let pumping = false;
+  const pump = async (): Promise<void> => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      for (let next = waiting.shift(); next; next = waiting.shift()) await next.run();
+    } finally {
+      pumping = false;
+    }
+  };
+  const enqueue = <T>(job: () => Promise<T>, urgent: boolean): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const entry = { urgent, run: () => job().then(resolve, reject) };
+      const at = urgent ? waiting.findIndex((w) => !w.urgent) : -1;
+      if (at >= 0) waiting.splice(at, 0, entry);
+      else waiting.push(entry);
+      void pump();
+    });
+  const runAsync = <T>(fn: (d: Db) => T, mode: 'immediate' | 'deferred', urgent = false): Promise<T> => {
     const attempt = (mark?: (d: Db) => void): Promise<T> =>
       runAsyncTransaction({
         db,
@@ -176,9 +196,7 @@ export function openStore(options: OpenStoreOptions): Store {
         return attempt(journalResetEvent(err.mode));
       }
     };
-    const result = queue.then(job, job);
-    queue = result.catch(() => undefined);
-    return result;
+    return enqueue(job, urgent);
   };
   // Every task of the array may find the WAL at once, and each connection that did keeps the
   // WAL open, which stops the others from switching back: a task that fails lets go of its
@@ -216,9 +234,9 @@ export function openStore(options: OpenStoreOptions): Store {
     read(fn) {
       return run(fn, 'deferred');
     },
-    writeAsync(fn) {
+    writeAsync(fn, opts) {
       if (readonly) return Promise.reject(new StateError(`state database ${path} was opened read-only`, { hint: 'this is a bug in hfhpc; please report it' }));
-      return runAsync(fn, 'immediate');
+      return runAsync(fn, 'immediate', opts?.urgent);
     },
     readAsync(fn) {
       return runAsync(fn, 'deferred');
@@ -249,7 +267,7 @@ function configure(db: Db, p: { path: string; busyTimeoutMs: number; readonly: b
   db.pragma('temp_store = MEMORY');
 
   const version = p.readonly
-    ? withBusyRetry(() => readSchemaVersion(db), p.retryOptions)
+    ? withBusyRetry(() => db.transaction(() => readSchemaVersion(db)).deferred(), p.retryOptions) // one shared-lock section
     : withBusyRetry(() => db.transaction(() => migrate(db, p.path)).immediate(), p.retryOptions);
   if (version !== null && version > LATEST_SCHEMA_VERSION) {
     throw new StateError(`state database ${p.path} has schema version ${version}, newer than this hfhpc understands (${LATEST_SCHEMA_VERSION})`, {

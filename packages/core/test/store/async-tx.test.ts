@@ -135,3 +135,18 @@ describe('the journal mode under a running task', () => {
     }
   });
 });
+
+describe('writeAsync queue', () => {
+  it('runs an urgent call (a heartbeat) before the calls still waiting, after the one under way', async () => {
+    t = testDb();
+    const w = worker();
+    const order: string[] = [];
+    t.store.db.exec('BEGIN IMMEDIATE'); // the first call waits for this lock
+    const calls = [w.writeAsync(() => order.push('a')), w.writeAsync(() => order.push('b')), w.writeAsync(() => order.push('c'))];
+    await new Promise((r) => setTimeout(r, 30));
+    calls.push(w.writeAsync(() => order.push('beat'), { urgent: true }));
+    t.store.db.exec('COMMIT');
+    await Promise.all(calls);
+    expect(order).toEqual(['a', 'beat', 'b', 'c']);
+  });
+});
