@@ -134,6 +134,13 @@ async function phase({ readers, workers, seconds, gapMs }) {
   const { store, planId } = bigPlan(dbPath, 200_000, 400);
   store.write((db) => db.prepare("UPDATE files SET state = 'pending', last_error = NULL, size = 1024 WHERE state <> 'pending'").run());
   store.write((db) => db.prepare('UPDATE shards SET bytes_total = (SELECT bytes FROM shard_progress WHERE shard_id = shards.id), state = \'pending\'').run());
+  // What the planner writes (refs/, trees/): without it each worker would list a dataset's
+  // files once to write the tree, which is not what this measures.
+  for (const d of store.read((db) => db.prepare('SELECT id, repo, revision, commit_sha FROM datasets WHERE plan_id = ?').all(planId))) {
+    const files = store.read((db) => db.prepare('SELECT path, size, oid, lfs_sha256 AS lfsSha256 FROM files WHERE dataset_id = ?').all(d.id));
+    await core.writeRef({ root: cacheRoot, repo: d.repo, revision: d.revision, commit: d.commit_sha });
+    await core.writeTree({ root: cacheRoot, repo: d.repo, commit: d.commit_sha, files });
+  }
   const doneAt = () => store.read((db) => db.prepare('SELECT SUM(files_done) FROM shard_progress').pluck().get());
   const rs = Array.from({ length: readers }, () => startChild('_status-storm-reader.mjs', { dbPath, gapMs }));
   const ws = Array.from({ length: workers }, (_, i) => startChild('_status-storm-worker.mjs', { dbPath, cacheRoot, taskId: i, leaseTtlS: 30, concurrency: 4 }));
