@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { HfhpcError, InternalError, StateError } from '../errors.js';
 import { defaultAsyncTxOptions, runAsyncTransaction, type AsyncTxOptions } from './async-tx.js';
-import { withBusyRetry, type BusyRetryOptions } from './busy-retry.js';
+import { isBusyError, withBusyRetry, type BusyRetryOptions } from './busy-retry.js';
 import { insertEvent } from './events.js';
 import { JournalSwitchedError, assertDeleteJournal, journalModeError, switchToDeleteJournal } from './journal-mode.js';
 import { migrate, readSchemaVersion } from './migrate.js';
@@ -105,14 +105,15 @@ export function openStore(options: OpenStoreOptions): Store {
   let closed = false;
   // A fresh connection to the same file (schema known): used to let go of a WAL another
   // process imposed, which an open connection keeps and which blocks switching back.
+  // Its settings may meet a busy lock (temp_store reads the schema): the caller tries again.
   const reconnect = (): void => {
     if (db.open) db.close();
     db = new Database(path, { readonly, fileMustExist: true, timeout: busyTimeoutMs });
+    tx = wrap(db);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     if (!readonly) db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('temp_store = MEMORY');
-    tx = wrap(db);
   };
   const checkedWrite = (fn: (d: Db) => unknown) => (d: Db) => {
     assertDeleteJournal(d);
@@ -203,21 +204,25 @@ export function openStore(options: OpenStoreOptions): Store {
   // connection for a jittered while, so one of them finds itself alone and switches.
   const repairAsync = async (err: JournalSwitchedError): Promise<void> => {
     const started = asyncOptions.now();
+    let fresh = false;
     for (let attempt = 0; ; attempt++) {
       let mode = err.mode;
       let cause: unknown;
       try {
+        if (fresh) reconnect();
+        fresh = false;
         mode = switchToDeleteJournal(db);
       } catch (e) {
+        if (!isBusyError(e)) throw e;
         cause = e;
       }
       if (mode === 'delete') return;
       const delay = Math.max(1, Math.floor(asyncOptions.random() * Math.min(500, 10 * 2 ** Math.min(attempt, 10))));
       if (asyncOptions.now() - started + delay > Math.min(asyncOptions.maxTotalMs, 15_000)) throw journalModeError(path, mode, cause);
       db.close();
+      fresh = true;
       await asyncOptions.sleep(delay);
       if (closed) throw new StateError(`state database ${path} is closed`, { hint: 'this is a bug in hfhpc; please report it' });
-      reconnect();
     }
   };
   return {
