@@ -118,6 +118,27 @@ describe('the journal mode under a running task', () => {
     expect(t.store.db.prepare('SELECT COUNT(*) FROM throttle').pluck().get()).toBe(3);
   });
 
+  it('many tasks that found the WAL, round after round, each switch it back and go on writing', async () => {
+    t = testDb();
+    addPlan(t.store, [[10]]);
+    const tasks = Array.from({ length: 6 }, () => worker());
+    for (let round = 0; round < 5; round++) {
+      const other = new Database(t.path, { timeout: 10_000 });
+      other.pragma('journal_mode = WAL');
+      other.close();
+      await Promise.all(
+        tasks.map(async (w, i) => {
+          for (let k = 0; k < 3; k++) {
+            await w.writeAsync((db) => db.prepare('INSERT INTO throttle (scope, not_before, set_at) VALUES (?, 1, 1)').run(`r${round}t${i}k${k}`));
+            await w.readAsync((db) => db.prepare('SELECT COUNT(*) FROM plans').get());
+          }
+        }),
+      );
+      for (const w of tasks) expect(journalMode(w.db)).toBe('delete');
+    }
+    expect(t.store.db.prepare('SELECT COUNT(*) FROM throttle').pluck().get()).toBe(5 * 6 * 3);
+  });
+
   it('a task stops with a clear StateError when the process that switched to WAL keeps it open', async () => {
     t = testDb();
     const planId = addPlan(t.store, [[10]]);
