@@ -33,9 +33,9 @@ export async function ensureRepoMeta(params: EnsureRepoMetaParams): Promise<void
   }
   if (!(await isFile(layout.treePath(commit)))) {
     // The planned file list of the dataset (after include/exclude): what "complete" means.
-    const files = params.store.read((db) =>
+    const files = (await params.store.readAsync((db) =>
       db.prepare('SELECT path, size, oid, lfs_sha256 AS lfsSha256 FROM files WHERE dataset_id = ?').all(params.datasetId),
-    ) as TreeFileEntry[];
+    )) as TreeFileEntry[];
     // An unsafe path (a tampered plan) is refused when placing; it must not be listed either.
     await writeTree({ root, repo, commit, files: files.filter((f) => !repoPathProblem(f.path)), dirs });
   }

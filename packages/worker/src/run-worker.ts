@@ -1,5 +1,4 @@
 import os from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CacheDirs,
   InterruptedError,
@@ -113,6 +112,9 @@ function positive(value: number, flag: string): number {
   return value;
 }
 
+/** SQLite's own (synchronous) wait for a lock in the worker, in ms; longer waits are timers. */
+const WORKER_BUSY_TIMEOUT_MS = 5;
+
 const isLeaseError = (err: unknown): err is LeaseLostError | StaleFenceError => err instanceof LeaseLostError || err instanceof StaleFenceError;
 
 /**
@@ -132,10 +134,11 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
   const intervalMs = positive(params.progressIntervalS ?? 30, '--progress-interval') * 1000;
   const steal = params.steal ?? true;
   const signals = params.signals ?? watchSignals();
-  const store = openStore({ path: params.dbPath, create: false, now });
+  // A short busy_timeout: every longer wait for the lock is a timer (writeAsync/readAsync).
+  const store = openStore({ path: params.dbPath, create: false, now, busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS });
   let progressTimer: NodeJS.Timeout | undefined;
   try {
-    const plan = params.planId !== undefined ? getPlan(store, params.planId) : latestPlan(store);
+    const plan = await store.readAsync(() => (params.planId !== undefined ? getPlan(store, params.planId) : latestPlan(store)));
     if (!plan) {
       throw new StateError(params.planId !== undefined ? `no plan ${params.planId} in ${params.dbPath}` : `no plan in ${params.dbPath}`, {
         hint: 'run hfhpc plan first, or pass the --db of the plan',
@@ -153,10 +156,11 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     const owner = leaseOwner({ env, host, pid });
     const gate = createThrottleGate({
       table: {
-        get: () => getThrottle(store),
-        set: (notBefore, reason) => void setThrottle(store, { notBefore, reason, setBy: owner }),
+        get: () => store.readAsync(() => getThrottle(store)),
+        set: (notBefore, reason) => store.writeAsync(() => setThrottle(store, { notBefore, reason, setBy: owner })),
       },
       now,
+      onError: (err) => log.warn(`throttle table: ${(err as Error).message}`),
     });
     const meter = new ProgressMeter({ now });
     // The first line soon after the start (a short task shows one before its final line), then
@@ -172,12 +176,11 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     const metaDone = new Set<number>();
     const claimsPerShard = new Map<number, number>();
     while (!signals.signal.aborted) {
-      let claim = claimShard(store, { planId: plan.id, owner, preferIndex: taskId, ttlMs, steal });
+      const claimNext = (): Promise<Claim | null> => store.writeAsync(() => claimShard(store, { planId: plan.id, owner, preferIndex: taskId, ttlMs, steal }));
+      let claim = await claimNext();
       // A shard held by a process of this host that no longer exists (killed, or it could not
       // release its lease) is taken back now rather than after its lease runs out.
-      if (!claim && takeBackDeadLeases({ store, planId: plan.id, host, owner, now, log }) > 0) {
-        claim = claimShard(store, { planId: plan.id, owner, preferIndex: taskId, ttlMs, steal });
-      }
+      if (!claim && (await takeBackDeadLeases({ store, planId: plan.id, host, owner, now, log })) > 0) claim = await claimNext();
       if (!claim) break;
       const n = (claimsPerShard.get(claim.shardId) ?? 0) + 1;
       claimsPerShard.set(claim.shardId, n);
@@ -195,7 +198,7 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     if (signals.signal.aborted) throw signals.signal.reason;
     // Never exit 0 with a shard still leased to this process: whatever path led here, give it
     // back (exit 75, requeue) or say when its lease runs out (exit 1).
-    giveBackLeftovers({ store, planId: plan.id, owner, log });
+    await giveBackLeftovers({ store, planId: plan.id, owner, log });
     log.info(meter.line());
     if (result.failures.length > 0) {
       const shown = result.failures.slice(0, 5).map((f) => `${f.repo}/${f.path}: ${f.error}`);
@@ -247,12 +250,12 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
   // Time-based flushes only: a commit blocks the event loop for its fsyncs (all streams wait),
   // so not one per 64 MiB on a fast link.
   const batcher = new ProgressBatcher({ store, claim: current, flushMs: p.progressFlushMs, flushBytes: Number.MAX_SAFE_INTEGER, onError: (err) => isLeaseError(err) && lost(err) });
-  const doneFiles = new DoneRecorder({ store, claim: () => current });
+  const doneFiles = new DoneRecorder({ store, claim: () => current, onError: (err) => !abort.signal.aborted && abort.abort(err) });
   // The lease as far as this process knows it: writable until a margin before its expiry (a
   // clock a little off on another host still finds it expired only after we stopped writing).
   const margin = p.ttlMs / 4;
-  const beat = (): void => {
-    current = heartbeat(store, current, { ttlMs: p.ttlMs });
+  const beat = async (): Promise<void> => {
+    current = await store.writeAsync(() => heartbeat(store, current, { ttlMs: p.ttlMs }), { urgent: true });
     batcher.setClaim(current);
   };
   const hb = startHeartbeat({
@@ -268,20 +271,17 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
   let over = false;
   const confirm = (): Promise<void> => {
     confirming ??= (async () => {
-      for (;;) {
-        if (abort.signal.aborted) throw abort.signal.reason;
-        if (over) throw new LeaseLostError(`shard ${current.index} is no longer worked on by this task`, { hint: 'nothing to do' });
-        try {
-          beat();
-          return;
-        } catch (err) {
-          if (isLeaseError(err)) {
-            lost(err);
-            throw err;
-          }
-          log.warn(`could not confirm the lease on shard ${current.index}, retrying: ${(err as Error).message}`);
-        }
-        await sleep(1000);
+      if (abort.signal.aborted) throw abort.signal.reason;
+      if (over) throw new LeaseLostError(`shard ${current.index} is no longer worked on by this task`, { hint: 'nothing to do' });
+      try {
+        // writeAsync waits for a busy lock on timers, within the store's retry budget.
+        await beat();
+      } catch (err) {
+        // Taken by another claim, or the database is unusable (moved, deleted, locked past the
+        // retry budget): either way nothing more is written for this shard.
+        if (isLeaseError(err)) lost(err);
+        else if (!abort.signal.aborted) abort.abort(err);
+        throw err;
       }
     })().finally(() => (confirming = undefined));
     return confirming;
@@ -308,7 +308,7 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
   try {
     // The cache folders are checked (no planted symlink) once per shard run, then trusted.
     const dirs = new CacheDirs(p.root, { allowSymlinkedDirs: p.allowSymlinkedDirs });
-    const files = shardFiles(store, current.shardId);
+    const files = await store.readAsync(() => shardFiles(store, current.shardId));
     for (const f of files) {
       if (p.metaDone.has(f.datasetId)) continue;
       p.metaDone.add(f.datasetId);
@@ -322,9 +322,9 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
       recheckBlobs: p.recheckBlobs, lease, dirs,
     });
     hb.stop();
-    doneFiles.flush();
-    batcher.close();
-    const fin = finishShard(store, current);
+    await doneFiles.flush();
+    await batcher.close();
+    const fin = await store.writeAsync(() => finishShard(store, current));
     return { state: fin.state, filesDone: res.filesDone, failures: res.failures };
   } catch (err) {
     hb.stop();
@@ -336,13 +336,13 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
     }
     // Interrupted, disk full, or a bug: keep the partial files, give the shard back.
     try {
-      doneFiles.flush();
-      batcher.close();
+      await doneFiles.flush();
+      await batcher.close();
     } catch (flushErr) {
       log.warn(`could not write the last progress: ${(flushErr as Error).message}`);
     }
     try {
-      releaseLease(store, current, { reason: cause instanceof InterruptedError ? cause.message : `error: ${(cause as Error).message}` });
+      await store.writeAsync(() => releaseLease(store, current, { reason: cause instanceof InterruptedError ? cause.message : `error: ${(cause as Error).message}` }));
       log.info(`released the lease on shard ${current.index}`);
     } catch (relErr) {
       if (isLeaseError(relErr)) throw cause;
@@ -374,11 +374,11 @@ function cannotRelease(claim: Claim, relErr: unknown, cause?: unknown): StateErr
  * Release the leases of shards of this plan still held by another process of this host that no
  * longer exists. Returns how many were taken back.
  */
-function takeBackDeadLeases(params: { store: Store; planId: number; host: string; owner: string; now: () => number; log: Logger }): number {
+async function takeBackDeadLeases(params: { store: Store; planId: number; host: string; owner: string; now: () => number; log: Logger }): Promise<number> {
   const { store, planId, host, owner, log } = params;
   const self = parseLeaseOwner(owner);
   let n = 0;
-  for (const s of listShards(store, planId)) {
+  for (const s of await store.readAsync(() => listShards(store, planId))) {
     if (s.state !== 'running' || !s.owner || s.owner === owner || s.leaseExpiresAt === null) continue;
     // Slurm runs one instance of an array task at a time: a lease of this very task from another
     // host or pid is a previous run's (requeued after a node failure or a timeout).
@@ -387,7 +387,7 @@ function takeBackDeadLeases(params: { store: Store; planId: number; host: string
     const claim: Claim = { shardId: s.id, planId, index: s.index, fence: s.fence, owner: s.owner, expiresAt: s.leaseExpiresAt };
     try {
       const why = sameSlurmTask ? 'an earlier run of this array task' : `its pid no longer exists on ${host}`;
-      releaseLease(store, claim, { reason: `holder ${s.owner} is gone: ${why}` });
+      await store.writeAsync(() => releaseLease(store, claim, { reason: `holder ${s.owner} is gone: ${why}` }));
       log.info(`took back shard ${s.index}: its holder ${s.owner} is no longer running (${why})`);
       n++;
     } catch (err) {
@@ -402,14 +402,14 @@ function takeBackDeadLeases(params: { store: Store; planId: number; host: string
  * (none in normal operation): released, then InterruptedError (exit 75, safe to requeue); when
  * the release fails, StateError (exit 1) naming when the lease runs out.
  */
-function giveBackLeftovers(params: { store: Store; planId: number; owner: string; log: Logger }): void {
+async function giveBackLeftovers(params: { store: Store; planId: number; owner: string; log: Logger }): Promise<void> {
   const { store, planId, owner, log } = params;
-  const mine = listShards(store, planId).filter((s) => s.state === 'running' && s.owner === owner);
+  const mine = (await store.readAsync(() => listShards(store, planId))).filter((s) => s.state === 'running' && s.owner === owner);
   if (mine.length === 0) return;
   for (const s of mine) {
     const claim: Claim = { shardId: s.id, planId, index: s.index, fence: s.fence, owner, expiresAt: s.leaseExpiresAt ?? 0 };
     try {
-      releaseLease(store, claim, { reason: 'left unfinished by its holder' });
+      await store.writeAsync(() => releaseLease(store, claim, { reason: 'left unfinished by its holder' }));
       log.warn(`released the lease on shard ${s.index}, which this task could not finish`);
     } catch (err) {
       if (isLeaseError(err)) continue;

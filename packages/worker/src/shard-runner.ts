@@ -14,7 +14,6 @@ import {
   lstatOwnFile,
   repoPathProblem,
   fileStatesByBlob,
-  markFileFailed,
   parsePartialName,
   partialTag,
   type BlobExpectation,
@@ -57,8 +56,8 @@ export interface RunShardParams {
   gate: RequestGate;
   meter: ProgressMeter;
   progress: ProgressSink;
-  /** Finished files (and the stat of blobs this run downloaded and hashed); written in batches. */
-  done: Pick<DoneRecorder, 'done'> & Partial<Pick<DoneRecorder, 'blobVerified'>>;
+  /** Finished and failed files (and the stat of blobs this run downloaded and hashed); written in batches. */
+  done: Pick<DoneRecorder, 'done' | 'failed'> & Partial<Pick<DoneRecorder, 'blobVerified'>>;
   /** Aborted on a stop signal (reason InterruptedError) or a lost lease (LeaseLostError). */
   signal: AbortSignal;
   log: Logger;
@@ -212,7 +211,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
   const fail = (f: ShardFile, err: unknown): void => {
     const error = reason(err);
     params.progress.forget(f.id);
-    markFileFailed(store, claim, { fileId: f.id, error });
+    params.done.failed(f.id, error);
     failures.push({ repo: f.repo, path: f.path, error });
     meter.fileFailed();
     log.warn(`failed ${f.repo}/${f.path}: ${error}`);
@@ -226,9 +225,12 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
   // (recorded done in some plan) and `plan --force` did not ask for every blob to be rechecked.
   // Asked only when a blob is found on disk (a fresh download never queries it).
   const trustCache = new Map<string, boolean>();
-  const trustedOnDisk = (g: BlobGroup): boolean => {
+  const trustedOnDisk = async (g: BlobGroup): Promise<boolean> => {
     let t = trustCache.get(g.blob);
-    if (t === undefined) trustCache.set(g.blob, (t = !params.recheckBlobs && (fileStatesByBlob(store, [g.blob]).get(g.blob)?.done ?? false)));
+    if (t === undefined) {
+      t = !params.recheckBlobs && ((await store.readAsync(() => fileStatesByBlob(store, [g.blob]))).get(g.blob)?.done ?? false);
+      trustCache.set(g.blob, t);
+    }
     return t;
   };
 
@@ -236,7 +238,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
   const usableAt = async (path: string, g: BlobGroup): Promise<boolean> => {
     const have = await sizeOf(path);
     if (have === undefined) return false;
-    if (have === g.size) return keepExistingBlob({ path, expected: g.expected, trusted: trustedOnDisk(g), signal, log });
+    if (have === g.size) return keepExistingBlob({ path, expected: g.expected, trusted: await trustedOnDisk(g), signal, log });
     // hfhpc renames only verified blobs into place; a wrong size means someone else wrote it.
     log.warn(`removing ${path}: ${have} bytes, the plan says ${g.size}`);
     await rm(path, { force: true });
@@ -253,7 +255,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
     }
     await ensureDir(layout.blobsDir);
     const elsewhere = await findBlobElsewhere({ root, blob: g.blob, size: g.size, exceptRepoDir: layout.repoDir, repoDirs, dirs });
-    const elsewhereProblem = elsewhere && (await existingBlobProblem({ path: elsewhere, expected: g.expected, trusted: trustedOnDisk(g), signal }));
+    const elsewhereProblem = elsewhere && (await existingBlobProblem({ path: elsewhere, expected: g.expected, trusted: await trustedOnDisk(g), signal }));
     if (elsewhereProblem) log.warn(`not reusing ${elsewhere}: ${elsewhereProblem} (hfhpc verify on its dataset puts it right)`);
     if (elsewhere && !elsewhereProblem) {
       const how = await reuseBlob({ source: elsewhere, target: finalPath, expected: g.expected, signal });

@@ -6,11 +6,11 @@ export interface RequestGate {
   pause(untilMs: number, reason: string): void;
 }
 
-/** Read and extend the cluster-wide pause (the store's `throttle` table). */
+/** Read and extend the cluster-wide pause (the store's `throttle` table, asynchronously). */
 export interface ThrottleTable {
-  get(): { notBefore: number } | null;
+  get(): Promise<{ notBefore: number } | null>;
   /** Extends the pause; never shortens it (the store enforces that). */
-  set(notBefore: number, reason: string): void;
+  set(notBefore: number, reason: string): Promise<unknown>;
 }
 
 export interface ThrottleGateParams {
@@ -21,6 +21,8 @@ export interface ThrottleGateParams {
   now?: () => number;
   /** Abortable sleep. Default `timers/promises.setTimeout`. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<unknown>;
+  /** A failed read or write of the table (the database busy beyond its retries). Default: ignored. */
+  onError?: (err: unknown) => void;
 }
 
 /**
@@ -34,17 +36,31 @@ export function createThrottleGate(params: ThrottleGateParams): RequestGate {
   const pause = params.sleep ?? ((ms: number, signal?: AbortSignal) => sleep(ms, undefined, { signal }));
   let notBefore = 0;
   let readAt = -Infinity;
+  // One read at a time, shared by every request that finds the cached value stale.
+  let reading: Promise<void> | undefined;
 
-  const refresh = (): void => {
+  const refresh = (): Promise<void> => {
     readAt = now();
-    notBefore = Math.max(notBefore, params.table.get()?.notBefore ?? 0);
+    reading ??= params.table
+      .get()
+      .then(
+        (row) => {
+          notBefore = Math.max(notBefore, row?.notBefore ?? 0);
+        },
+        (err: unknown) => params.onError?.(err),
+      )
+      .finally(() => {
+        reading = undefined;
+      });
+    return reading;
   };
 
   return {
     async wait(signal) {
       for (;;) {
         signal?.throwIfAborted();
-        if (now() - readAt >= cacheMs) refresh();
+        if (now() - readAt >= cacheMs) await refresh();
+        signal?.throwIfAborted();
         const ms = notBefore - now();
         if (ms <= 0) return;
         await pause(ms, signal);
@@ -55,7 +71,7 @@ export function createThrottleGate(params: ThrottleGateParams): RequestGate {
     pause(untilMs, reason) {
       if (untilMs <= notBefore) return;
       notBefore = untilMs;
-      params.table.set(untilMs, reason);
+      params.table.set(untilMs, reason).catch((err: unknown) => params.onError?.(err));
     },
   };
 }

@@ -11,7 +11,7 @@ describe('startHeartbeat', () => {
     const lostOnce = new Promise<void>((r) => (onLost = r));
     startHeartbeat({
       intervalMs: 10,
-      beat: () => {
+      beat: async () => {
         beats++;
         if (beats === 2) throw new Error('database is busy');
         if (beats === 4) throw new LeaseLostError('gone');
@@ -32,9 +32,29 @@ describe('startHeartbeat', () => {
 
   it('stop() ends the beats', async () => {
     let beats = 0;
-    const hb = startHeartbeat({ intervalMs: 10, beat: () => void beats++, onLost: () => undefined });
+    const hb = startHeartbeat({ intervalMs: 10, beat: async () => void beats++, onLost: () => undefined });
     hb.stop();
     await new Promise((r) => setTimeout(r, 50));
     expect(beats).toBe(0);
+  });
+
+  it('does not start a beat while the previous one still waits for the database', async () => {
+    let started = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const hb = startHeartbeat({
+      intervalMs: 10,
+      beat: async () => {
+        started++;
+        await held;
+      },
+      onLost: () => undefined,
+    });
+    await new Promise((r) => setTimeout(r, 80));
+    expect(started).toBe(1);
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    hb.stop();
+    expect(started).toBeGreaterThan(1);
   });
 });

@@ -42,7 +42,7 @@ async function run(f: PlanFixture, claim: Claim, download: DownloadFn, concurren
     download, gate: noGate, meter: new ProgressMeter(), progress: { update: (id, b) => void updates.push([id, b]), forget: () => undefined },
     done, signal, log, recheckBlobs,
   });
-  done.flush();
+  await done.flush();
   return { res, updates };
 }
 

@@ -9,8 +9,8 @@ function clockedGate(initial: number | null, cacheMs = 1000) {
   const sleeps: number[] = [];
   const gate = createThrottleGate({
     table: {
-      get: () => (reads.push(t), row),
-      set: (nb, reason) => {
+      get: async () => (reads.push(t), row),
+      set: async (nb, reason) => {
         writes.push([nb, reason]);
         row = { notBefore: Math.max(row?.notBefore ?? 0, nb) };
       },

@@ -93,10 +93,122 @@ CREATE TABLE throttle (
 `,
   },
   {
+    // Status reads these counters instead of the files: its cost is O(datasets + shards), and
+    // its shared lock lasts a few milliseconds whatever the plan's size. Triggers keep them in
+    // the same transaction as every change to `files`, whoever makes it.
+    version: 2,
+    sql: `
+CREATE TABLE shard_progress (
+  shard_id      INTEGER PRIMARY KEY REFERENCES shards(id) ON DELETE CASCADE,
+  files         INTEGER NOT NULL DEFAULT 0,
+  bytes         INTEGER NOT NULL DEFAULT 0,
+  files_done    INTEGER NOT NULL DEFAULT 0,
+  files_failed  INTEGER NOT NULL DEFAULT 0,
+  files_running INTEGER NOT NULL DEFAULT 0,
+  bytes_done    INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE dataset_progress (
+  dataset_id    INTEGER PRIMARY KEY REFERENCES datasets(id) ON DELETE CASCADE,
+  files         INTEGER NOT NULL DEFAULT 0,
+  bytes         INTEGER NOT NULL DEFAULT 0,
+  files_done    INTEGER NOT NULL DEFAULT 0,
+  files_failed  INTEGER NOT NULL DEFAULT 0,
+  files_running INTEGER NOT NULL DEFAULT 0,
+  bytes_done    INTEGER NOT NULL DEFAULT 0
+);
+-- Bytes of files that became done, per dataset and 10-second bucket: the completion rate.
+CREATE TABLE done_rate (
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+  bucket     INTEGER NOT NULL,
+  bytes      INTEGER NOT NULL,
+  PRIMARY KEY (dataset_id, bucket)
+) WITHOUT ROWID;
+
+CREATE TRIGGER shards_progress_row AFTER INSERT ON shards BEGIN
+  INSERT INTO shard_progress (shard_id) VALUES (NEW.id);
+END;
+CREATE TRIGGER datasets_progress_row AFTER INSERT ON datasets BEGIN
+  INSERT INTO dataset_progress (dataset_id) VALUES (NEW.id);
+END;
+CREATE TRIGGER files_progress_insert AFTER INSERT ON files BEGIN
+  UPDATE shard_progress SET files = files + 1, bytes = bytes + NEW.size,
+    files_done = files_done + (NEW.state = 'done'), files_failed = files_failed + (NEW.state = 'failed'),
+    files_running = files_running + (NEW.state = 'running'),
+    bytes_done = bytes_done + CASE WHEN NEW.state = 'done' THEN NEW.size ELSE MIN(NEW.bytes_done, NEW.size) END
+  WHERE shard_id = NEW.shard_id;
+  UPDATE dataset_progress SET files = files + 1, bytes = bytes + NEW.size,
+    files_done = files_done + (NEW.state = 'done'), files_failed = files_failed + (NEW.state = 'failed'),
+    files_running = files_running + (NEW.state = 'running'),
+    bytes_done = bytes_done + CASE WHEN NEW.state = 'done' THEN NEW.size ELSE MIN(NEW.bytes_done, NEW.size) END
+  WHERE dataset_id = NEW.dataset_id;
+END;
+CREATE TRIGGER files_progress_delete AFTER DELETE ON files BEGIN
+  UPDATE shard_progress SET files = files - 1, bytes = bytes - OLD.size,
+    files_done = files_done - (OLD.state = 'done'), files_failed = files_failed - (OLD.state = 'failed'),
+    files_running = files_running - (OLD.state = 'running'),
+    bytes_done = bytes_done - CASE WHEN OLD.state = 'done' THEN OLD.size ELSE MIN(OLD.bytes_done, OLD.size) END
+  WHERE shard_id = OLD.shard_id;
+  UPDATE dataset_progress SET files = files - 1, bytes = bytes - OLD.size,
+    files_done = files_done - (OLD.state = 'done'), files_failed = files_failed - (OLD.state = 'failed'),
+    files_running = files_running - (OLD.state = 'running'),
+    bytes_done = bytes_done - CASE WHEN OLD.state = 'done' THEN OLD.size ELSE MIN(OLD.bytes_done, OLD.size) END
+  WHERE dataset_id = OLD.dataset_id;
+END;
+-- Take the old row out and put the new one in: right even if a file moved shard or dataset.
+CREATE TRIGGER files_progress_update AFTER UPDATE OF state, bytes_done, size, shard_id, dataset_id ON files
+WHEN OLD.state IS NOT NEW.state OR OLD.bytes_done IS NOT NEW.bytes_done OR OLD.size IS NOT NEW.size
+  OR OLD.shard_id IS NOT NEW.shard_id OR OLD.dataset_id IS NOT NEW.dataset_id
+BEGIN
+  UPDATE shard_progress SET files = files - 1, bytes = bytes - OLD.size,
+    files_done = files_done - (OLD.state = 'done'), files_failed = files_failed - (OLD.state = 'failed'),
+    files_running = files_running - (OLD.state = 'running'),
+    bytes_done = bytes_done - CASE WHEN OLD.state = 'done' THEN OLD.size ELSE MIN(OLD.bytes_done, OLD.size) END
+  WHERE shard_id = OLD.shard_id;
+  UPDATE shard_progress SET files = files + 1, bytes = bytes + NEW.size,
+    files_done = files_done + (NEW.state = 'done'), files_failed = files_failed + (NEW.state = 'failed'),
+    files_running = files_running + (NEW.state = 'running'),
+    bytes_done = bytes_done + CASE WHEN NEW.state = 'done' THEN NEW.size ELSE MIN(NEW.bytes_done, NEW.size) END
+  WHERE shard_id = NEW.shard_id;
+  UPDATE dataset_progress SET files = files - 1, bytes = bytes - OLD.size,
+    files_done = files_done - (OLD.state = 'done'), files_failed = files_failed - (OLD.state = 'failed'),
+    files_running = files_running - (OLD.state = 'running'),
+    bytes_done = bytes_done - CASE WHEN OLD.state = 'done' THEN OLD.size ELSE MIN(OLD.bytes_done, OLD.size) END
+  WHERE dataset_id = OLD.dataset_id;
+  UPDATE dataset_progress SET files = files + 1, bytes = bytes + NEW.size,
+    files_done = files_done + (NEW.state = 'done'), files_failed = files_failed + (NEW.state = 'failed'),
+    files_running = files_running + (NEW.state = 'running'),
+    bytes_done = bytes_done + CASE WHEN NEW.state = 'done' THEN NEW.size ELSE MIN(NEW.bytes_done, NEW.size) END
+  WHERE dataset_id = NEW.dataset_id;
+END;
+CREATE TRIGGER files_done_rate AFTER UPDATE OF state ON files
+WHEN NEW.state = 'done' AND OLD.state IS NOT 'done' AND NEW.updated_at IS NOT NULL
+BEGIN
+  INSERT INTO done_rate (dataset_id, bucket, bytes) VALUES (NEW.dataset_id, NEW.updated_at / 10000, NEW.size)
+  ON CONFLICT (dataset_id, bucket) DO UPDATE SET bytes = bytes + excluded.bytes;
+END;
+
+-- Backfill for databases made by version 1: one pass over the files.
+INSERT INTO shard_progress (shard_id) SELECT id FROM shards;
+INSERT INTO dataset_progress (dataset_id) SELECT id FROM datasets;
+UPDATE shard_progress SET (files, bytes, files_done, files_failed, files_running, bytes_done) = (
+  SELECT COUNT(*), COALESCE(SUM(size), 0), COALESCE(SUM(state = 'done'), 0), COALESCE(SUM(state = 'failed'), 0), COALESCE(SUM(state = 'running'), 0),
+         COALESCE(SUM(CASE WHEN state = 'done' THEN size ELSE MIN(bytes_done, size) END), 0)
+  FROM files WHERE files.shard_id = shard_progress.shard_id);
+UPDATE dataset_progress SET (files, bytes, files_done, files_failed, files_running, bytes_done) = (
+  SELECT COUNT(*), COALESCE(SUM(size), 0), COALESCE(SUM(state = 'done'), 0), COALESCE(SUM(state = 'failed'), 0), COALESCE(SUM(state = 'running'), 0),
+         COALESCE(SUM(CASE WHEN state = 'done' THEN size ELSE MIN(bytes_done, size) END), 0)
+  FROM files WHERE files.dataset_id = dataset_progress.dataset_id);
+INSERT INTO done_rate (dataset_id, bucket, bytes)
+  SELECT f.dataset_id, f.updated_at / 10000, SUM(f.size) FROM files f
+  JOIN datasets d ON d.id = f.dataset_id JOIN plans p ON p.id = d.plan_id
+  WHERE f.state = 'done' AND f.updated_at > p.created_at GROUP BY f.dataset_id, f.updated_at / 10000;
+`,
+  },
+  {
     // Verification per blob file, not per plan: what its stat was when hfhpc last hashed it (a
     // worker publishing a download, or verify), so a later verify re-hashes only what changed.
     // ino and dev are unsigned 64-bit and may not fit SQLite's signed INTEGER: kept as text.
-    version: 2,
+    version: 3,
     sql: `
 CREATE TABLE blob_verifications (
   repo        TEXT    NOT NULL,

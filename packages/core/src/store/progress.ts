@@ -1,6 +1,7 @@
 // Download progress is recorded in batches: per-file bytes_done is collected in memory and
 // written in one fenced transaction every few seconds or megabytes, so a task costs the
-// shared database a write every few seconds, not one per chunk.
+// shared database a write every few seconds, not one per chunk. Writes go through the store's
+// asynchronous path: a busy database never holds up the stream that reported the bytes.
 import { assertFence } from './fence.js';
 import type { Store } from './open-store.js';
 import { stmt } from './statements.js';
@@ -16,9 +17,9 @@ export interface ProgressBatcherOptions {
   /** Default store.now. */
   now?: () => number;
   /**
-   * Called when an automatic flush (from update) failed, e.g. StaleFenceError after the
-   * lease was lost: the worker should stop the shard's downloads. The error is also thrown
-   * by the next flush() or close(). Default: none.
+   * Called when an automatic (background) flush started by update() failed, e.g.
+   * StaleFenceError after the lease was lost: the worker should stop the shard's downloads.
+   * The error is also thrown by the next flush() or close(). Default: none.
    */
   onError?: (err: unknown) => void;
 }
@@ -37,6 +38,7 @@ export class ProgressBatcher {
   private newBytes = 0;
   private lastFlush: number;
   private failure: unknown = undefined;
+  private inFlight: Promise<void> | undefined;
   /** Number of write transactions done so far. */
   flushes = 0;
 
@@ -62,12 +64,9 @@ export class ProgressBatcher {
     if (bytesDone > before) this.newBytes += bytesDone - before;
     this.known.set(fileId, bytesDone);
     this.pending.set(fileId, bytesDone);
-    if (this.newBytes >= this.flushBytes || this.now() - this.lastFlush >= this.flushMs) {
-      try {
-        this.flush();
-      } catch (err) {
-        this.onError?.(err);
-      }
+    if (this.inFlight === undefined && (this.newBytes >= this.flushBytes || this.now() - this.lastFlush >= this.flushMs)) {
+      // In the background: the caller (a socket's data handler) never waits for the database.
+      this.flush().catch((err: unknown) => this.onError?.(err));
     }
   }
 
@@ -77,32 +76,41 @@ export class ProgressBatcher {
     this.known.delete(fileId);
   }
 
-  /** Write everything collected in one fenced transaction (nothing if nothing is new). */
-  flush(): void {
+  /**
+   * Write everything collected in one fenced transaction (nothing if nothing is new), through
+   * the store's asynchronous path; waits for a write already under way first.
+   */
+  async flush(): Promise<void> {
+    while (this.inFlight !== undefined) await this.inFlight.catch(() => undefined);
     if (this.failure !== undefined) throw this.failure;
     this.lastFlush = this.now();
     if (this.pending.size === 0) return;
     const entries = [...this.pending];
+    this.pending.clear();
+    this.newBytes = 0;
+    const claim = this.claim;
+    const write = this.store.writeAsync((db) => {
+      assertFence(db, claim);
+      // Only files still in flight: a done file's bytes_done is final.
+      const upd = stmt(db, "UPDATE files SET bytes_done = ?, updated_at = ? WHERE id = ? AND shard_id = ? AND state IN ('pending', 'running')");
+      const at = this.store.now();
+      for (const [fileId, bytes] of entries) upd.run(bytes, at, fileId, claim.shardId);
+    });
+    this.inFlight = write;
     try {
-      this.store.write((db) => {
-        assertFence(db, this.claim);
-        // Only files still in flight: a done file's bytes_done is final.
-        const upd = stmt(db, "UPDATE files SET bytes_done = ?, updated_at = ? WHERE id = ? AND shard_id = ? AND state IN ('pending', 'running')");
-        const at = this.store.now();
-        for (const [fileId, bytes] of entries) upd.run(bytes, at, fileId, this.claim.shardId);
-      });
+      await write;
+      this.flushes++;
     } catch (err) {
       this.failure = err;
       this.pending.clear();
       throw err;
+    } finally {
+      this.inFlight = undefined;
     }
-    this.flushes++;
-    this.pending.clear();
-    this.newBytes = 0;
   }
 
-  /** Final flush; call before finishShard/releaseLease. */
-  close(): void {
-    this.flush();
+  /** Final flush; call (and await) before finishShard/releaseLease. */
+  close(): Promise<void> {
+    return this.flush();
   }
 }

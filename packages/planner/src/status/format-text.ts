@@ -67,12 +67,13 @@ export function formatStatusText(report: StatusReport, options: FormatStatusOpti
 
   if (report.failures.length) {
     out.push('');
-    out.push(`failures: ${report.failures.length} file${report.failures.length === 1 ? '' : 's'}`);
+    const failed = report.totals.files_failed;
+    out.push(`failures: ${failed} file${failed === 1 ? '' : 's'}${report.failures_truncated ? ` (causes from the first ${report.failures.length})` : ''}`);
     for (const g of report.failure_groups.slice(0, maxGroups)) {
       out.push(`  ${g.count} × ${g.cause}`);
       for (const e of g.examples) out.push(`      ${e}`);
     }
-    if (report.failure_groups.length > maxGroups) out.push(`  … ${report.failure_groups.length - maxGroups} more causes (status --json lists every file)`);
+    if (report.failure_groups.length > maxGroups) out.push(`  … ${report.failure_groups.length - maxGroups} more causes (status --json lists the files)`);
     out.push('  fix the cause, then `hfhpc plan --resubmit-failed` re-runs only the failed shards');
   }
   if (report.slurm) out.push('', ...slurmLines(report.slurm));

@@ -109,7 +109,11 @@ export interface StatusReport {
   datasets: DatasetStatus[];
   shard_counts: Record<UnitState, number>;
   shards: ShardStatus[];
+  /** Failed files, by repo and path: at most 200 (totals.files_failed counts them all). */
   failures: FailureStatus[];
+  /** True when the plan has more failed files than `failures` lists. */
+  failures_truncated: boolean;
+  /** `failures` grouped by cause. */
   failure_groups: FailureGroup[];
   throttle: ThrottleStatus | null;
   slurm: SlurmStatus | null;

@@ -54,7 +54,7 @@ describe('RateTracker', () => {
       totals: { files: 1, files_done: 0, files_failed: 0, bytes: 10_000, bytes_done: done },
       rate_bytes_per_s: null, rate_window_s: 300, rate_source: 'completions', eta_s: null,
       datasets: [{ repo: 'a/b', revision: 'main', commit: 'c', files: 1, files_done: 0, files_failed: 0, files_running: 1, bytes: 10_000, bytes_done: done, state: 'running', rate_bytes_per_s: null, eta_s: null }],
-      shard_counts: { pending: 0, running: 1, done: 0, failed: 0 }, shards: [], failures: [], failure_groups: [], throttle: null, slurm: null,
+      shard_counts: { pending: 0, running: 1, done: 0, failed: 0 }, shards: [], failures: [], failures_truncated: false, failure_groups: [], throttle: null, slurm: null,
     }) as StatusReport;
 
   it('measures bytes_done growth between refreshes and restarts after a drop', () => {
