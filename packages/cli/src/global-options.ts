@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { createLogger, loadManifest, resolveRuntimeConfig, shortHostname, type Logger, type RuntimeArgv, type RuntimeConfig } from '@hfhpc/core';
 
-/** Options every command takes; each also comes from the environment (design.md). */
+/** Options every command takes; each also comes from the environment (README, global options). */
 export interface GlobalArgs {
   root?: string;
   db?: string;

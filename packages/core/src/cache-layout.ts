@@ -1,4 +1,4 @@
-// Where things live in a Hugging Face hub cache (hf-hub-protocol.md §4), so that
+// Where things live in a Hugging Face hub cache (docs/hub-protocol.md §4), so that
 // `HF_HUB_CACHE=<root> HF_HUB_OFFLINE=1` finds what hfhpc downloaded. Pure path arithmetic;
 // every name that comes from the Hub (etag, commit, revision, file path) is validated here
 // before it becomes part of a path.

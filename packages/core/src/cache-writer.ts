@@ -1,5 +1,5 @@
 // Atomic writers for the two metadata files of the Hugging Face cache layout
-// (hf-hub-protocol.md §4.2, §4.5): `refs/<revision>` and `trees/<commit>.json`. The planner
+// (docs/hub-protocol.md §4): `refs/<revision>` and `trees/<commit>.json`. The planner
 // writes them right after listing, before any download, so an interrupted run is reported
 // incomplete offline; the worker may rewrite them. Both go through a temp file + rename, so a
 // reader never sees half a file, and two writers of the same content cannot corrupt it.

@@ -1,10 +1,10 @@
 // Every error hfhpc raises on purpose. Each carries a stable `code`, the process exit code
-// from design.md, and a hint telling the user what to do. Only the CLI entry turns them into
+// from the command-line contract (README, exit codes), and a hint telling the user what to do. Only the CLI entry turns them into
 // an exit; anything else that escapes is an internal error (a bug).
 import { escapeControls } from './escape-controls.js';
 import { redact } from './secrets.js';
 
-/** Exit codes of the command-line contract (design.md). */
+/** Exit codes of the command-line contract (README, exit codes). */
 export const ExitCode = {
   /** All work done. */
   OK: 0,

@@ -1,4 +1,4 @@
-// The Hub base URL and the two security rules attached to it (design.md "Security rules"):
+// The Hub base URL and the two security rules attached to it (docs/security.md):
 // https only, except plain http on loopback for tests and the demo; and the token goes only to
 // the Hub's own origin.
 import { isIP } from 'node:net';

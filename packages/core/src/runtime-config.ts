@@ -1,4 +1,4 @@
-// The settings every command shares, resolved once with the precedence of design.md:
+// The settings every command shares, resolved once with this precedence:
 // command line > environment > manifest > default.
 import path from 'node:path';
 import { UsageError } from './errors.js';

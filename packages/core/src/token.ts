@@ -1,5 +1,5 @@
 // Where the Hugging Face token comes from, in the order of the official clients
-// (hf-hub-protocol.md §2.2). The token is read at run time by every task, never written into a
+// (docs/hub-protocol.md §2). The token is read at run time by every task, never written into a
 // script, and registered as a secret the moment it is found so it is redacted everywhere.
 import { readFile as fsReadFile } from 'node:fs/promises';
 import os from 'node:os';

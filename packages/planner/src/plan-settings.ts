@@ -1,4 +1,4 @@
-// The knobs of a plan, resolved with the precedence of design.md: command line > manifest >
+// The knobs of a plan, resolved with this precedence: command line > manifest >
 // default. Checked before any network request, so a typo costs nothing.
 import { UsageError, parseSize, type Manifest } from '@hfhpc/core';
 import type { PlanSlurmSettings } from './render-plan-scripts.js';

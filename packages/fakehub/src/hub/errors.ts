@@ -1,4 +1,4 @@
-// The Hub's error answers (hf-hub-protocol.md §2.1), in one place.
+// The Hub's error answers (docs/hub-protocol.md §2), in one place.
 import { sendHubError } from '../http/respond.js';
 import type { Repo } from '../repo/model.js';
 import type { HubRequest } from './context.js';

@@ -1,4 +1,4 @@
-// The object `hfhpc status --json` prints (design.md "The command-line contract"): field names
+// The object `hfhpc status --json` prints (a contract for scripts, documented in docs/operations.md): field names
 // are the contract; extra fields are additions, never renames.
 
 /** State of a dataset, shard or file. */

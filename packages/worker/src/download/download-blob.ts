@@ -1,5 +1,5 @@
 // The download engine: one blob from its resolve URL to `blobs/<etag>`, resumable, verified,
-// with bounded retries. See DownloadBlobParams for the contract; hf-hub-protocol.md §1.5, §3.
+// with bounded retries. See DownloadBlobParams for the contract; docs/hub-protocol.md §1, §3.
 import * as nodeFs from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
