@@ -1,6 +1,8 @@
 import os from 'node:os';
 import {
   CacheDirs,
+  InternalError,
+  toHfhpcError,
   InterruptedError,
   LeaseLostError,
   ProgressBatcher,
@@ -360,11 +362,14 @@ async function workOnShard(p: WorkOnShardParams): Promise<{ state: ShardOutcome[
 /** Exit 1: the lease stays until it expires; the message says when. */
 function cannotRelease(claim: Claim, relErr: unknown, cause?: unknown): StateError {
   const why = cause instanceof Error ? ` after: ${cause.message}` : '';
+  // What the database error means for the user (read-only, moved or deleted, locked…).
+  const mapped = toHfhpcError(relErr);
+  const meaning = (!(mapped instanceof InternalError) && mapped.hint) || 'the state database could not be written (full disk, locked, read-only?): fix that';
   return new StateError(
-    `could not release the lease on shard ${claim.index} (${(relErr as Error).message})${why}; the lease expires at ${new Date(claim.expiresAt).toISOString()}, then any task can take the shard`,
+    `state database: could not release the lease on shard ${claim.index} (${(relErr as Error).message})${why}; the lease expires at ${new Date(claim.expiresAt).toISOString()}, then any task can take the shard`,
     {
       cause: relErr,
-      hint: 'the state database could not be written (full disk, locked, read-only?): fix that; the shard is resumed once its lease expires (hfhpc cleanup expires it after that time)',
+      hint: `${meaning}; the shard is resumed once its lease expires (hfhpc cleanup expires it after that time)`,
       context: { shard: claim.index, fence: claim.fence, expiresAt: claim.expiresAt },
     },
   );

@@ -63,9 +63,11 @@ describe('disk full', () => {
     const stated = Number(/; ([\d.]+) MiB still needed/.exec(line!)![1]) * 2 ** 20;
     const planLeft = files.reduce((s, f) => s + f.size, 0) - partial.size;
     expect(stated).toBeGreaterThan(huge.size - partial.size + 2 * 2 ** 20);
-    // The database lags the disk by at most the last write batches, and the figure is rounded.
+    // The database lags the disk by the write batches in flight when the disk filled (a batch
+    // counts only once written and hashed; up to 2 MiB each for one stream), and the figure is
+    // rounded: stated ≥ what is really left, by at most a few batches.
     expect(stated).toBeGreaterThan(planLeft - 0.1 * 2 ** 20);
-    expect(stated).toBeLessThan(planLeft + 2 ** 20);
+    expect(stated).toBeLessThan(planLeft + 4 * 2 ** 20);
     expect(partial.size).toBeGreaterThan(0);
     expect(partial.size).toBeLessThan(huge.size);
     const store = openStore({ path: ws.dbPath });

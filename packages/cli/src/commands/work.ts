@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { ExitCode } from '@hfhpc/core';
+import { removeEarlyStop } from '../early-stop.js';
 import { commandLogger, runtimeConfig, type GlobalArgs } from '../global-options.js';
 import { MAX_SECONDS, numberOption } from '../number-option.js';
 
@@ -39,6 +40,7 @@ export const command: CommandModule<GlobalArgs, WorkArgs> = {
         process.exit(ExitCode.INTERRUPTED);
       },
     });
+    removeEarlyStop();
     await runWorker({
       dbPath: cfg.dbPath,
       // Without an explicit root or hub URL the plan's own are used (the plan knows best).
