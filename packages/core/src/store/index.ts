@@ -7,6 +7,7 @@ export { journalMode } from './journal-mode.js';
 export { withBusyRetry, isBusyError, busyDelay, sleepSync, type BusyRetryOptions } from './busy-retry.js';
 export { createPlan, latestPlan, getPlan, setPlanJobIds, type NewPlan, type NewPlanFile } from './plan.js';
 export { planProgress, DONE_RATE_BUCKET_MS, type PlanProgress, type PlanProgressParams, type DatasetProgress, type ShardProgress, type ProgressCounts, type FailedFile } from './plan-progress.js';
+export { planRollup, rollupProgress, deriveState, type PlanRollup, type DatasetRollup, type StateCounts } from './plan-rollup.js';
 export { listShards, shardFiles, fileStatesByBlob, type BlobState } from './shards.js';
 export { planBytesLeft } from './plan-bytes-left.js';
 export { claimShard, heartbeat, releaseLease, finishShard, expireLeases, type ClaimShardParams, type FinishResult, type ExpiredLease } from './lease.js';

@@ -67,8 +67,10 @@ export interface PlanProgress {
 export interface PlanProgressParams {
   /** Default: the newest plan. */
   planId?: number;
-  now: number;
-  rateWindowMs: number;
+  /** Default: the store's clock. */
+  now?: number;
+  /** Default 300,000 (5 minutes). */
+  rateWindowMs?: number;
   /** Most failed files listed. Default 200: each costs a random page read under the lock. */
   failureLimit?: number;
 }
@@ -112,12 +114,13 @@ const counts = (r: RawCounts): ProgressCounts => ({
 });
 
 /** The plan's progress for status; StateError when there is no such plan. */
-export function planProgress(store: Store, params: PlanProgressParams): PlanProgress {
-  return store.read((db) => readPlanProgress(db, store.path, params));
+export function planProgress(store: Store, params: PlanProgressParams = {}): PlanProgress {
+  const now = params.now ?? store.now();
+  return store.read((db) => readPlanProgress(db, store.path, { ...params, now }));
 }
 
-function readPlanProgress(db: Db, path: string, params: PlanProgressParams): PlanProgress {
-  const { now, rateWindowMs, failureLimit = 200 } = params;
+function readPlanProgress(db: Db, path: string, params: PlanProgressParams & { now: number }): PlanProgress {
+  const { now, rateWindowMs = 300_000, failureLimit = 200 } = params;
   const plan = (
     params.planId === undefined
       ? stmt(db, 'SELECT id, job_ids, created_at FROM plans ORDER BY id DESC LIMIT 1').get()

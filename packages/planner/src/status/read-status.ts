@@ -1,5 +1,4 @@
-import { planProgress, type Store } from '@hfhpc/core';
-import { deriveState } from './derive-state.js';
+import { planRollup, type Store } from '@hfhpc/core';
 import { groupFailures } from './failure-groups.js';
 import type { DatasetStatus, FailureStatus, ShardStatus, StatusReport, UnitState } from './status-types.js';
 
@@ -17,20 +16,17 @@ export interface ReadStatusParams {
 
 /**
  * Everything `hfhpc status` shows, read in one short read transaction that costs
- * O(datasets + shards) whatever the number of files (core's planProgress: counters kept in
+ * O(datasets + shards) whatever the number of files (core's planRollup: counters kept in
  * the same transactions that change the files). Slurm's view is added by the caller.
  */
 export function readStatus(params: ReadStatusParams): StatusReport {
   const { store, rateWindowMs = 300_000 } = params;
   const now = (params.now ?? store.now)();
-  const p = planProgress(store, { planId: params.planId, now, rateWindowMs, failureLimit: params.failureLimit });
-  // Which datasets a held lease is working on is not counted per (dataset, shard) pair: a
-  // dataset with files left counts as being worked on while any shard with files left is leased.
-  const leased = p.shards.some((s) => s.owner !== null && s.files - s.filesDone - s.filesFailed > 0);
+  // The states come from core's plan rollup, the same that `run --local`'s summary prints.
+  const p = planRollup(store, { planId: params.planId, now, rateWindowMs, failureLimit: params.failureLimit });
   const seconds = (now - p.since) / 1000;
   const rateOf = (bytes: number): number | null => (seconds > 0 && bytes > 0 ? bytes / seconds : null);
   const datasets: DatasetStatus[] = p.datasets.map((d) => {
-    const state = deriveState({ files: d.files, done: d.filesDone, failed: d.filesFailed, running: d.filesRunning, leased });
     const rate = rateOf(d.bytesRecent);
     return {
       repo: d.repo,
@@ -42,9 +38,9 @@ export function readStatus(params: ReadStatusParams): StatusReport {
       files_running: d.filesRunning,
       bytes: d.bytes,
       bytes_done: d.bytesDone,
-      state,
+      state: d.state,
       rate_bytes_per_s: rate,
-      eta_s: eta(d.bytes - d.bytesDone, rate, state),
+      eta_s: eta(d.bytes - d.bytesDone, rate, d.state),
     };
   });
   const shards: ShardStatus[] = p.shards.map((s) => ({
@@ -60,13 +56,11 @@ export function readStatus(params: ReadStatusParams): StatusReport {
     attempts: s.attempts,
     last_error: s.lastError,
   }));
-  const sum = (k: 'files' | 'filesDone' | 'filesFailed' | 'filesRunning' | 'bytes' | 'bytesDone' | 'bytesRecent'): number => p.datasets.reduce((n, d) => n + d[k], 0);
-  const totals = { files: sum('files'), files_done: sum('filesDone'), files_failed: sum('filesFailed'), bytes: sum('bytes'), bytes_done: sum('bytesDone') };
-  const shard_counts: Record<UnitState, number> = { pending: 0, running: 0, done: 0, failed: 0 };
-  for (const s of shards) shard_counts[s.state] += 1;
-  const anyLease = p.shards.some((s) => s.owner !== null);
-  const state = deriveState({ files: totals.files, done: totals.files_done, failed: totals.files_failed, running: sum('filesRunning'), leased: anyLease });
-  const rate = rateOf(sum('bytesRecent'));
+  const t = p.totals;
+  const totals = { files: t.files, files_done: t.filesDone, files_failed: t.filesFailed, bytes: t.bytes, bytes_done: t.bytesDone };
+  const shard_counts: Record<UnitState, number> = { ...p.shardCounts };
+  const state = p.state;
+  const rate = rateOf(t.bytesRecent);
   const failures: FailureStatus[] = p.failures;
   return {
     plan_id: p.planId,
