@@ -4,27 +4,16 @@ import * as nodeFs from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import defaultGot from 'got';
-import {
-  DiskError,
-  HfhpcError,
-  IntegrityError,
-  classifyHttpFailure,
-  hubErrorFromNetworkFailure,
-  hubErrorFromResponse,
-  rateLimitWaitMs,
-  retryDelay,
-} from '@hfhpc/core';
+import { DiskError, HfhpcError, IntegrityError } from '@hfhpc/core';
 import { toDiskError } from '../disk-error.js';
 import { abortError } from './abort-error.js';
-import { runAttempt, type AttemptOutcome } from './attempt.js';
 import { EMPTY_GIT_BLOB_SHA1, EMPTY_SHA256, blobHasher, type BlobHasher } from './blob-hash.js';
 import { defaultHashPool, type HashWorkerPool } from './hash-worker-pool.js';
 import { processGate } from './memory-gate.js';
-import { openMakingFolder, openOwnPartial } from './own-partial.js';
-import { resumePartial } from './partial-file.js';
-import { exists, publishBlob, removeIfPresent } from './publish-blob.js';
-import { liveOffset, restartFromZero, type TransferState } from './transfer-state.js';
-import type { DownloadBlobParams, DownloadBlobResult, DownloadFs, DownloadLease, DownloadTimeouts, RetryPolicy } from './types.js';
+import { openMakingFolder } from './own-partial.js';
+import { exists, removeIfPresent } from './publish-blob.js';
+import { transfer, type TransferSettings } from './transfer.js';
+import type { DownloadBlobParams, DownloadBlobResult, DownloadFs, DownloadTimeouts, RetryPolicy } from './types.js';
 
 export const DEFAULT_RETRY: Readonly<RetryPolicy> = {
   maxAttempts: 8,
@@ -44,8 +33,6 @@ const defaultFs: DownloadFs = nodeFs;
  * with 8 at once went from 460–494 to 552–577 MB/s (main thread 7.2 → 4.3 CPU s).
  */
 export const THREADED_HASH_MIN_BYTES = 1024 * 1024;
-
-type Sleep = NonNullable<DownloadBlobParams['sleep']>;
 
 /**
  * Download one blob into `partialPath`, hashing as bytes arrive, and publish it at `finalPath`
@@ -84,7 +71,7 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
       params.onProgress?.(0);
       return { bytesFetched: 0, resumedFrom: 0, attempts: 0, skipped: false, ...digest(hasher.want) };
     }
-    return await transfer(params, fs, hasher, (n) => (offset = n));
+    return await transfer(params, settingsFor(params, fs), hasher, (n) => (offset = n));
   } catch (err) {
     if (err instanceof HfhpcError) throw err;
     if (signal?.aborted) throw abortError(signal, { path: params.path, partialPath, bytesKept: offset });
@@ -102,176 +89,21 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
   }
 }
 
-async function transfer(
-  params: DownloadBlobParams,
-  fs: DownloadFs,
-  hasher: BlobHasher,
-  reportOffset: (n: number) => void,
-): Promise<DownloadBlobResult> {
-  const { expected, partialPath, finalPath, signal, log, path, repo } = params;
-  const now = params.now ?? Date.now;
-  const random = params.random ?? Math.random;
-  const gate = params.gate ?? processGate;
-  const sleep: Sleep = params.sleep ?? ((ms, s) => sleepTimer(ms, undefined, { signal: s }));
-  const policy = { ...DEFAULT_RETRY, ...params.retry };
-  const timeouts = { ...DEFAULT_TIMEOUTS, ...params.timeouts };
+/** The parameters with every default filled in. */
+function settingsFor(params: DownloadBlobParams, fs: DownloadFs): TransferSettings {
   const hubOrigin = new URL(params.hubOrigin).origin;
-  const hubUrl = params.hubUrl ?? hubOrigin;
-  const size = expected.size;
-
-  // Not even a partial file is touched under a lease that may be gone.
-  await whileLeaseHeld(params.lease, now);
-  const { handle, copiedFrom } = await openOwnPartial({ fs, partialPath, resumeFrom: params.resumeFrom, size });
-  if (copiedFrom) log?.debug(`${path}: copied ${copiedFrom} into ${partialPath}`, { repo, path });
-  let closed = false;
-  // An injected fs sees every write (tests fail them on purpose), so it keeps them on the handle.
-  const writeOnHashThread = params.fs === undefined;
-  const state: TransferState = { handle, hasher, size, hash: hasher.start(), offset: 0, fetched: 0, noRange: false, writeOnHashThread, lease: params.lease, now };
-  let reported = -1;
-  const report = () => {
-    const n = liveOffset(state);
-    reportOffset(n);
-    if (n !== reported) params.onProgress?.((reported = n));
+  return {
+    fs,
+    got: params.got ?? defaultGot,
+    gate: params.gate ?? processGate,
+    now: params.now ?? Date.now,
+    random: params.random ?? Math.random,
+    sleep: params.sleep ?? ((ms, signal) => sleepTimer(ms, undefined, { signal })),
+    policy: { ...DEFAULT_RETRY, ...params.retry },
+    timeouts: { ...DEFAULT_TIMEOUTS, ...params.timeouts },
+    hubOrigin,
+    hubUrl: params.hubUrl ?? hubOrigin,
   };
-  const ticker = setInterval(report, params.progressIntervalMs ?? 1000);
-  ticker.unref();
-  try {
-    state.offset = await resumePartial({ handle, hash: state.hash, size, signal });
-    const resumedFrom = state.offset;
-    if (resumedFrom > 0) log?.info(`resuming ${path} at byte ${resumedFrom} of ${size}`, { repo, path, offset: resumedFrom });
-
-    let attempts = 0;
-    let failures = 0;
-    let integrityFailures = 0;
-    let best = state.offset;
-    let lastProgressAt = now();
-    let cdnUrl: string | undefined;
-    let previous: AttemptOutcome | undefined;
-
-    const restart = async (reason: string) => {
-      integrityFailures++;
-      if (integrityFailures > policy.maxIntegrityRetries) {
-        await handle.close();
-        closed = true;
-        await removeIfPresent(fs, partialPath);
-        throw new IntegrityError(`${path} in dataset ${repo} failed verification ${integrityFailures} times: ${reason}`, {
-          hint: 'the download keeps arriving corrupted; run again later, or report it if it persists',
-          context: { repo, path, reason, size, want: hasher.want },
-        });
-      }
-      log?.warn(`${path}: ${reason}; downloading again from 0`, { repo, path, integrityFailures });
-      await restartFromZero(state);
-      best = 0;
-      failures = 0;
-      lastProgressAt = now();
-    };
-
-    for (;;) {
-      if (state.offset === size) {
-        const got = await state.hash.digest();
-        if (got === hasher.want) {
-          await handle.close();
-          closed = true;
-          // The fence check comes last: only the current holder's verified file becomes the blob.
-          await whileLeaseHeld(params.lease, now);
-          await params.lease?.beforePublish();
-          await publishBlob({ partialPath, finalPath, fs });
-          report();
-          return { bytesFetched: state.fetched, resumedFrom: state.restarted ? 0 : resumedFrom, attempts, skipped: false, ...(hasher.kind === 'sha256' ? { sha256: got } : { gitSha1: got }) };
-        }
-        await restart(`${hasher.kind === 'sha256' ? 'sha256' : 'git sha1'} ${got}, expected ${hasher.want}`);
-        continue;
-      }
-      if (signal?.aborted) throw abortError(signal, { path, partialPath, bytesKept: state.offset });
-
-      attempts++;
-      const usedCachedCdn = cdnUrl !== undefined;
-      const outcome = await runAttempt({
-        state,
-        url: cdnUrl ?? params.url,
-        hubOrigin,
-        token: params.token,
-        got: params.got ?? defaultGot,
-        timeouts,
-        gate,
-        signal,
-        now,
-        log,
-        path,
-        partialPath,
-      });
-      // Later attempts go straight to the CDN URL we were sent to: no resolve spent on a resume;
-      // a kept CDN URL that gives no answer at all is given up for a fresh resolve.
-      if (outcome.kind !== 'mismatch' && outcome.source === 'cdn') cdnUrl = outcome.url;
-      else if (outcome.kind === 'network' && outcome.source === undefined && usedCachedCdn) cdnUrl = undefined;
-      if (state.offset > best) {
-        best = state.offset;
-        failures = 0;
-        lastProgressAt = now();
-      }
-      if (outcome.kind === 'complete') continue;
-      if (outcome.kind === 'mismatch') {
-        cdnUrl = undefined;
-        await restart(outcome.reason);
-        continue;
-      }
-
-      failures++;
-      let delay: number;
-      if (outcome.kind === 'http') {
-        const { statusCode, headers, source } = outcome;
-        let cls = classifyHttpFailure({ statusCode, headers, source });
-        // A CDN URL kept from an earlier attempt may have gone stale in any way: resolve again.
-        if (cls === 'fatal' && source === 'cdn' && usedCachedCdn) cls = 'expired-url';
-        const fail = () =>
-          hubErrorFromResponse({ statusCode, headers, body: outcome.body, url: outcome.url, repo, path, revision: params.revision, hubUrl, attempts, source });
-        if (cls === 'fatal') throw fail();
-        if (cls === 'expired-url') {
-          cdnUrl = undefined;
-          delay = previous?.kind === 'http' && previous.source === 'cdn' ? backoff() : 0;
-        } else if (cls === 'rate-limited') {
-          const asked = rateLimitWaitMs({ headers, now: now() });
-          delay = asked === undefined ? backoff() : retryDelay({ attempt: failures, baseMs: policy.baseMs, capMs: policy.capMs, random, retryAfterMs: asked });
-          await gate.pause(now() + delay, `429 from the ${source} for ${repo}`);
-        } else {
-          delay = backoff();
-        }
-        if (exhausted(delay)) throw fail();
-      } else {
-        const fail = () => hubErrorFromNetworkFailure({ errorCode: outcome.code, url: outcome.url, repo, path, attempts, cause: outcome.cause });
-        if (!outcome.retryable) throw fail();
-        delay = backoff();
-        if (exhausted(delay)) throw fail();
-      }
-      log?.warn(`${path}: ${describe(outcome)}; retry ${failures} in ${delay} ms`, { repo, path, offset: state.offset, attempt: attempts });
-      previous = outcome;
-      if (delay > 0) {
-        try {
-          await sleep(delay, signal);
-        } catch (err) {
-          if (signal?.aborted) throw abortError(signal, { path, partialPath, bytesKept: state.offset });
-          throw err;
-        }
-      }
-
-      function backoff(): number {
-        return retryDelay({ attempt: failures, baseMs: policy.baseMs, capMs: policy.capMs, random });
-      }
-      function exhausted(wait: number): boolean {
-        return failures >= policy.maxAttempts || now() - lastProgressAt + wait > policy.maxTotalMs;
-      }
-    }
-  } finally {
-    clearInterval(ticker);
-    state.hash.dispose();
-    if (!closed) await handle.close().catch(() => undefined);
-    report();
-  }
-}
-
-/** Resolves at once while the lease is known to be held; else once it is confirmed (rejects when lost). */
-async function whileLeaseHeld(lease: DownloadLease | undefined, now: () => number): Promise<void> {
-  if (lease && now() >= lease.writableUntil()) await lease.confirm();
 }
 
 /** Large blobs hash on a worker thread (beside the network loop); small ones inline. */
@@ -299,16 +131,5 @@ async function publishEmpty(params: { partialPath: string; finalPath: string; fs
     await (await openMakingFolder(fs, finalPath, 'wx')).close();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-}
-
-function describe(outcome: AttemptOutcome): string {
-  switch (outcome.kind) {
-    case 'http':
-      return `${outcome.statusCode} from the ${outcome.source}`;
-    case 'network':
-      return `network error ${outcome.code}`;
-    default:
-      return outcome.kind;
   }
 }
