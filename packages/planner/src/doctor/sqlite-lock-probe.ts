@@ -1,26 +1,23 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 
 export type LockProbeResult =
   | { ok: true }
   | { ok: false; stage: 'create' | 'child' | 'not-enforced' | 'not-released'; message: string };
 
-// The lock holder: opens the scratch database, takes the write lock with BEGIN IMMEDIATE,
-// says so on stdout and holds it until its stdin closes. CommonJS so it needs no file.
-const HOLDER = `
-const Database = require(process.argv[1]);
-const db = new Database(process.argv[2], { timeout: 0 });
-db.exec('BEGIN IMMEDIATE');
-db.exec('INSERT INTO probe (at) VALUES (1)');
-process.stdout.write('locked\\n');
-process.stdin.resume();
-process.stdin.on('end', () => { db.exec('COMMIT'); db.close(); process.exit(0); });
-`;
+/**
+ * The lock holder's module, started by path with node. Under jest this file runs from its
+ * TypeScript source, which node cannot run: it then starts the built sibling in dist/, like every
+ * child process a test starts (tests build first).
+ */
+export const LOCK_HOLDER_PATH = fileURLToPath(
+  new URL(import.meta.url.endsWith('.ts') ? '../../dist/doctor/sqlite-lock-holder.js' : './sqlite-lock-holder.js', import.meta.url),
+);
 
 export interface LockProbeParams {
   /** Folder on the filesystem to test (the state database's folder). */
@@ -50,8 +47,7 @@ export async function probeSqliteLocking(params: LockProbeParams): Promise<LockP
     cleanup();
     return { ok: false, stage: 'create', message: `cannot create a scratch database in ${dir}: ${(err as Error).message}` };
   }
-  const sqlitePath = createRequire(import.meta.url).resolve('better-sqlite3');
-  const child = spawn(process.execPath, ['-e', HOLDER, sqlitePath, file], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [LOCK_HOLDER_PATH, file], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));

@@ -12,84 +12,17 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { InternalError } from '@hfhpc/core';
+import type { FromHashThread, ToHashThread } from './hash-thread-protocol.js';
 import type { BatchTicket, HashAlgorithm, StreamHash } from './stream-hash.js';
 
-// Plain script (eval'd): runs the same from sources under jest and from dist.
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const { writev } = require('node:fs');
-const hashes = new Map();
-// Per hash: its last write (writes of one hash land in order), and the error that stopped it.
-const tails = new Map();
-const failed = new Map();
-function writeAll(fd, buffers, position) {
-  return new Promise((resolve, reject) => {
-    let views = buffers.map((b) => new Uint8Array(b));
-    let at = position;
-    const next = () =>
-      writev(fd, views, at, (err, n) => {
-        if (err) return reject(err);
-        at += n; // may write less than asked
-        while (views.length && n >= views[0].length) n -= views.shift().length;
-        if (n > 0) views[0] = views[0].subarray(n);
-        if (views.length) next();
-        else resolve();
-      });
-    next();
-  });
-}
-const settledTail = (id) => tails.get(id) || Promise.resolve();
-parentPort.on('message', (m) => {
-  if (m.op === 'start') {
-    const h = createHash(m.algorithm);
-    if (m.prefix) h.update(m.prefix);
-    hashes.set(m.id, h);
-  } else if (m.op === 'update') {
-    const h = hashes.get(m.id);
-    if (h) h.update(new Uint8Array(m.buffer, 0, m.length));
-    parentPort.postMessage({ op: 'ack', id: m.id, buffer: m.buffer }, [m.buffer]);
-  } else if (m.op === 'write') {
-    // Hashed here while libuv's pool writes it (and the batch before): the two overlap. The
-    // ack waits for both, so what the caller counts as done is on disk and in the hash.
-    const h = hashes.get(m.id);
-    if (h && !failed.has(m.id)) for (const b of m.buffers) h.update(new Uint8Array(b));
-    const tail = settledTail(m.id)
-      .then(() => (failed.has(m.id) ? undefined : writeAll(m.fd, m.buffers, m.position)))
-      .catch((e) => failed.set(m.id, { message: e.message, code: e.code, errno: e.errno, syscall: e.syscall }))
-      .then(() => {
-        // The memory goes back to the main thread, where young garbage is swept at every
-        // scavenge: this thread allocates too little to collect it soon.
-        parentPort.postMessage({ op: 'ack', id: m.id, bytes: m.bytes, buffers: m.buffers, error: failed.get(m.id) }, m.buffers);
-      });
-    tails.set(m.id, tail);
-  } else if (m.op === 'digest') {
-    settledTail(m.id).then(() => {
-      const h = hashes.get(m.id);
-      hashes.delete(m.id);
-      tails.delete(m.id);
-      failed.delete(m.id);
-      parentPort.postMessage({ op: 'digest', id: m.id, hex: h ? h.digest('hex') : null });
-    });
-  } else if (m.op === 'drop') {
-    hashes.delete(m.id);
-    settledTail(m.id).then(() => {
-      tails.delete(m.id);
-      failed.delete(m.id);
-    });
-  }
-});
-`;
+// The thread's module, started by path. Under jest this file runs from its TypeScript source,
+// which a thread cannot load (node runs no TypeScript before 22.6): it then starts the built
+// sibling in dist/, like every child process a test starts (tests build first). No loader hook:
+// the thread runs exactly the file production runs.
+const HASH_THREAD = new URL(import.meta.url.endsWith('.ts') ? '../../dist/download/hash-thread.js' : './hash-thread.js', import.meta.url);
 
 const MIN_BATCH = 256 * 1024;
 const MAX_BATCH = 2 * 1024 * 1024;
-
-interface WriteFailure {
-  message: string;
-  code?: string;
-  errno?: number;
-  syscall?: string;
-}
 
 interface Job {
   free: ArrayBuffer[];
@@ -110,15 +43,15 @@ class PoolWorker {
 
   /** `onLent` keeps the pool's count of batch bytes in flight. */
   constructor(onLent: (job: Job, delta: number) => void) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
+    this.worker = new Worker(HASH_THREAD);
     // Idle workers must not keep a finished process alive; busy ones must (a digest pending).
     this.worker.unref();
-    this.worker.on('message', (m: { op: string; id: number; buffer?: ArrayBuffer; bytes?: number; error?: WriteFailure; hex?: string | null }) => {
+    this.worker.on('message', (m: FromHashThread) => {
       const job = this.jobs.get(m.id);
       if (!job) return;
       if (m.op === 'ack') {
-        if (m.buffer) job.free.push(m.buffer);
-        if (m.bytes !== undefined) {
+        if ('buffer' in m) job.free.push(m.buffer);
+        else {
           onLent(job, -m.bytes);
           const landing = job.landing.shift();
           if (m.error) landing?.reject(Object.assign(new Error(m.error.message), m.error));
@@ -129,11 +62,15 @@ class PoolWorker {
         wake?.();
       } else if (m.op === 'digest') {
         this.remove(m.id);
-        job.onDigest?.(m.hex ?? null);
+        job.onDigest?.(m.hex);
       }
     });
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`hash worker exited with code ${code}`)));
+  }
+
+  send(m: ToHashThread, transfer?: ArrayBuffer[]): void {
+    this.worker.postMessage(m, transfer);
   }
 
   add(id: number, job: Job): void {
@@ -261,7 +198,7 @@ export class HashWorkerPool {
     const lentRoom = () =>
       job.lent === 0 || (job.lent < Math.min(this.buffersPerHash * STAGING_BYTES, this.budget / this.live) && this.staged + this.lent <= this.budget);
     pw.add(id, job);
-    pw.worker.postMessage({ op: 'start', id, algorithm, prefix });
+    pw.send({ op: 'start', id, algorithm, prefix });
     let staging: Uint8Array | undefined;
     let filled = 0;
     let done = false;
@@ -270,7 +207,7 @@ export class HashWorkerPool {
     const flush = () => {
       if (!staging || filled === 0) return;
       const buffer = staging.buffer as ArrayBuffer;
-      pw.worker.postMessage({ op: 'update', id, buffer, length: filled }, [buffer]);
+      pw.send({ op: 'update', id, buffer, length: filled }, [buffer]);
       staging = undefined;
       filled = 0;
     };
@@ -299,12 +236,12 @@ export class HashWorkerPool {
         bytes += c.length;
       }
       const landed = new Promise<void>((resolve, reject) => job.landing.push({ resolve, reject }));
-      const message = { op: 'write', id, fd, position, bytes };
+      const message = { op: 'write' as const, id, fd, position, bytes };
       try {
-        pw.worker.postMessage({ ...message, buffers }, buffers);
+        pw.send({ ...message, buffers }, buffers);
       } catch {
         // An ArrayBuffer Node will not move (marked untransferable): send copies instead.
-        pw.worker.postMessage({ ...message, buffers: buffers.map((b) => b.slice(0)) });
+        pw.send({ ...message, buffers: buffers.map((b) => b.slice(0)) });
       }
       job.lent += bytes;
       this.lent += bytes;
@@ -363,7 +300,7 @@ export class HashWorkerPool {
         if (pw.failure) throw broken();
         const hex = await new Promise<string | null>((resolve) => {
           job.onDigest = resolve;
-          pw.worker.postMessage({ op: 'digest', id });
+          pw.send({ op: 'digest', id });
         });
         release();
         if (hex === null) throw broken();
@@ -376,7 +313,7 @@ export class HashWorkerPool {
         if (done) return;
         done = true;
         pw.remove(id);
-        if (!pw.failure) pw.worker.postMessage({ op: 'drop', id });
+        if (!pw.failure) pw.send({ op: 'drop', id });
       },
     };
   }

@@ -11,6 +11,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { BatchTicket, StreamHash } from './stream-hash.js';
 import type { DownloadLease } from './types.js';
+import { writeAll } from './write-all.js';
 
 export interface HashingFileSinkParams {
   handle: FileHandle;
@@ -218,7 +219,7 @@ export class HashingFileSink extends Writable {
     }
     // Written first, then fed to the hash: the hash covers exactly the bytes on disk.
     this.inFlight = this.inFlight
-      .then(() => writeAll(this.handle, buffers, at))
+      .then(() => writeAll(async (bufs, pos) => (await this.handle.writev(bufs, pos)).bytesWritten, buffers, at))
       .then(() => this.hash.update(buffers))
       .then(
         () => {
@@ -231,24 +232,4 @@ export class HashingFileSink extends Writable {
         },
       );
   }
-}
-
-/** `writev` may write less than asked (it does not loop); finish the rest. */
-async function writeAll(handle: FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  let pending = buffers;
-  let at = position;
-  while (pending.length) {
-    const { bytesWritten } = await handle.writev(pending, at);
-    at += bytesWritten;
-    pending = skipBytes(pending, bytesWritten);
-  }
-}
-
-function skipBytes(buffers: Buffer[], n: number): Buffer[] {
-  let rest = n;
-  let i = 0;
-  while (i < buffers.length && rest >= buffers[i]!.length) rest -= buffers[i++]!.length;
-  const out = buffers.slice(i);
-  if (rest > 0 && out.length) out[0] = out[0]!.subarray(rest);
-  return out;
 }
