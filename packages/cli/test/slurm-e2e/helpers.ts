@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
-import { cacheLayout } from '@hfhpc/core';
+import { cacheLayout, parsePartialName } from '@hfhpc/core';
 import { startFakeHub, type FakeHub, type FakeHubConfig } from '@hfhpc/fakehub';
 import { SlurmScheduler, type JobState, type StatusReport } from '@hfhpc/planner';
 import type { PlannedFile } from '../../../worker/test/helpers/e2e.js';
@@ -165,10 +165,16 @@ export async function plannedFiles(hub: FakeHub, repo: string): Promise<PlannedF
   return out;
 }
 
-/** Bytes of `blob`'s `.incomplete` file under the root (0 when there is none). */
+/** Bytes of `blob`'s largest partial file under the root, whichever claim wrote it (0 when there is none). */
 export async function partialSize(root: string, repo: string, blob: string): Promise<number> {
-  const st = await stat(join(cacheLayout(root, repo).blobsDir, `${blob}.incomplete`)).catch(() => undefined);
-  return st?.size ?? 0;
+  const dir = cacheLayout(root, repo).blobsDir;
+  let largest = 0;
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (parsePartialName(name)?.blob !== blob) continue;
+    const st = await stat(join(dir, name)).catch(() => undefined);
+    largest = Math.max(largest, st?.size ?? 0);
+  }
+  return largest;
 }
 
 /** fakehub's CDN answers for one file: the `Range` start of each request and the body bytes sent. */
