@@ -22,7 +22,7 @@ import {
   latestPlan,
   leaseHolderAlive,
   leaseOwner,
-  listShards,
+  listLeases,
   parseLeaseOwner,
   openStore,
   planSymlinkAllowance,
@@ -177,8 +177,8 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     const result: WorkerResult = { planId: plan.id, taskId, shards: [], filesDone: 0, failures: [] };
     const metaDone = new Set<number>();
     const claimsPerShard = new Map<number, number>();
+    const claimNext = (): Promise<Claim | null> => store.writeAsync(() => claimShard(store, { planId: plan.id, owner, preferIndex: taskId, ttlMs, steal }));
     while (!signals.signal.aborted) {
-      const claimNext = (): Promise<Claim | null> => store.writeAsync(() => claimShard(store, { planId: plan.id, owner, preferIndex: taskId, ttlMs, steal }));
       let claim = await claimNext();
       // A shard held by a process of this host that no longer exists (killed, or it could not
       // release its lease) is taken back now rather than after its lease runs out.
@@ -383,17 +383,17 @@ async function takeBackDeadLeases(params: { store: Store; planId: number; host: 
   const { store, planId, host, owner, log } = params;
   const self = parseLeaseOwner(owner);
   let n = 0;
-  for (const s of await store.readAsync(() => listShards(store, planId))) {
-    if (s.state !== 'running' || !s.owner || s.owner === owner || s.leaseExpiresAt === null) continue;
+  // A lease row carries everything a Claim does: it is released as the claim it records.
+  const others = (await store.readAsync(() => listLeases(store))).filter((l) => l.planId === planId && l.owner !== owner);
+  for (const l of others) {
     // Slurm runs one instance of an array task at a time: a lease of this very task from another
     // host or pid is a previous run's (requeued after a node failure or a timeout).
-    const sameSlurmTask = self?.job !== undefined && self.job !== 'local' && parseLeaseOwner(s.owner)?.job === self.job;
-    if (!sameSlurmTask && leaseHolderAlive({ owner: s.owner, expiresAt: s.leaseExpiresAt, now: params.now(), host })) continue;
-    const claim: Claim = { shardId: s.id, planId, index: s.index, fence: s.fence, owner: s.owner, expiresAt: s.leaseExpiresAt };
+    const sameSlurmTask = self?.job !== undefined && self.job !== 'local' && parseLeaseOwner(l.owner)?.job === self.job;
+    if (!sameSlurmTask && leaseHolderAlive({ owner: l.owner, expiresAt: l.expiresAt, now: params.now(), host })) continue;
     try {
       const why = sameSlurmTask ? 'an earlier run of this array task' : `its pid no longer exists on ${host}`;
-      await store.writeAsync(() => releaseLease(store, claim, { reason: `holder ${s.owner} is gone: ${why}` }));
-      log.info(`took back shard ${s.index}: its holder ${s.owner} is no longer running (${why})`);
+      await store.writeAsync(() => releaseLease(store, l, { reason: `holder ${l.owner} is gone: ${why}` }));
+      log.info(`took back shard ${l.index}: its holder ${l.owner} is no longer running (${why})`);
       n++;
     } catch (err) {
       if (!isLeaseError(err)) throw err;
@@ -409,19 +409,18 @@ async function takeBackDeadLeases(params: { store: Store; planId: number; host: 
  */
 async function giveBackLeftovers(params: { store: Store; planId: number; owner: string; log: Logger }): Promise<void> {
   const { store, planId, owner, log } = params;
-  const mine = (await store.readAsync(() => listShards(store, planId))).filter((s) => s.state === 'running' && s.owner === owner);
+  const mine = (await store.readAsync(() => listLeases(store))).filter((l) => l.planId === planId && l.owner === owner);
   if (mine.length === 0) return;
-  for (const s of mine) {
-    const claim: Claim = { shardId: s.id, planId, index: s.index, fence: s.fence, owner, expiresAt: s.leaseExpiresAt ?? 0 };
+  for (const l of mine) {
     try {
-      await store.writeAsync(() => releaseLease(store, claim, { reason: 'left unfinished by its holder' }));
-      log.warn(`released the lease on shard ${s.index}, which this task could not finish`);
+      await store.writeAsync(() => releaseLease(store, l, { reason: 'left unfinished by its holder' }));
+      log.warn(`released the lease on shard ${l.index}, which this task could not finish`);
     } catch (err) {
       if (isLeaseError(err)) continue;
-      throw cannotRelease(claim, err);
+      throw cannotRelease(l, err);
     }
   }
-  throw new InterruptedError(`shard(s) ${mine.map((s) => s.index).join(', ')} left unfinished; lease(s) released`, {
+  throw new InterruptedError(`shard(s) ${mine.map((l) => l.index).join(', ')} left unfinished; lease(s) released`, {
     hint: 'run the task again (Slurm requeue): it resumes the shard(s) from their partial files',
   });
 }

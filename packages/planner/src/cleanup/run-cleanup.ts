@@ -78,7 +78,7 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
   for (const l of listLeases(store).filter((row) => row.expiresAt > now && !alive(row))) {
     if (!dryRun) {
       try {
-        releaseLease(store, { shardId: l.shardId, planId: l.planId, index: l.index, fence: l.fence, owner: l.owner, expiresAt: l.expiresAt }, { reason: `cleanup: holder ${l.owner} is no longer running on ${host}` });
+        releaseLease(store, l, { reason: `cleanup: holder ${l.owner} is no longer running on ${host}` });
       } catch (err) {
         if (err instanceof StaleFenceError) continue;
         throw err;
