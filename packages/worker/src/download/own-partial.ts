@@ -66,11 +66,12 @@ function asidePath(partialPath: string): string {
   return partialPath.replace(/\.incomplete$/, '') + `.aside-${randomBytes(4).toString('hex')}.incomplete`;
 }
 
+/** The longest regular file among `paths` (lstat: a symlink is never a source, never read through). */
 async function longest(fs: DownloadFs, paths: string[], size: number): Promise<string | undefined> {
   let best: string | undefined;
   let bestSize = 0;
   for (const p of paths) {
-    const st = await fs.stat(p).catch(() => undefined);
+    const st = await fs.lstat(p).catch(() => undefined);
     if (st?.isFile() && st.size > bestSize && st.size <= size) {
       best = p;
       bestSize = st.size;
@@ -85,7 +86,7 @@ async function copyMakingFolder(fs: DownloadFs, from: string, to: string): Promi
     await fs.copyFile(from, to, mode);
     return;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || (await fs.stat(from).catch(() => undefined)) === undefined) throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || (await fs.lstat(from).catch(() => undefined)) === undefined) throw err;
   }
   await fs.mkdir(dirname(to), { recursive: true });
   await fs.copyFile(from, to, mode);

@@ -69,6 +69,7 @@ export interface DownloadFs {
   rename: typeof import('node:fs/promises').rename;
   unlink: typeof import('node:fs/promises').unlink;
   stat: typeof import('node:fs/promises').stat;
+  lstat: typeof import('node:fs/promises').lstat;
   copyFile: typeof import('node:fs/promises').copyFile;
 }
 
