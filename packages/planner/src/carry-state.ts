@@ -5,9 +5,8 @@
 // verified on disk but not yet linked under this commit (the commit moved, the file did not)
 // stays pending at zero cost: the worker only links it.
 import { stat as fsStat } from 'node:fs/promises';
-import { cacheLayout, type BlobState, type HubFile } from '@hfhpc/core';
+import { cacheLayout, type BlobState, type HubFile, type PlanFileState } from '@hfhpc/core';
 import type { CollectedDataset } from './collect-files.js';
-import type { PreviousFile } from './previous-plan.js';
 
 /** A file as it goes into the store (shaped like core's `NewPlanFile`, so it is passed as is). */
 export interface PlannedFile extends HubFile {
@@ -40,7 +39,7 @@ export type StatFn = (path: string) => Promise<{ size: number; isFile(): boolean
 export interface CarryStateParams {
   datasets: readonly CollectedDataset[];
   /** The replaced plan's files (repo → path → blob/state); empty for a first plan. */
-  previous: ReadonlyMap<string, ReadonlyMap<string, PreviousFile>>;
+  previous: ReadonlyMap<string, ReadonlyMap<string, PlanFileState>>;
   /** What any earlier plan recorded per blob (core `fileStatesByBlob`). */
   blobStates: ReadonlyMap<string, BlobState>;
   /** Download root. */

@@ -15,4 +15,3 @@ export { resolvePlanSettings, DEFAULT_SHARD_SIZE, DEFAULT_MAX_PARALLEL, type Pla
 export { preflight, type PreflightParams, type PreflightResult } from './preflight.js';
 export { renderPlanScripts, planDir, type RenderPlanScriptsParams, type RenderedScript, type PlanSlurmSettings, type PlanWorkSettings } from './render-plan-scripts.js';
 export { submitScripts, type SubmitScriptsParams } from './submit-scripts.js';
-export { resetFailedShards, type ResetFailedShardsParams } from './reset-failed-shards.js';

@@ -30,7 +30,7 @@ import { collectDataset, type CollectedDataset } from './collect-files.js';
 import { resolvePlanSettings, type PlanSettingsInput } from './plan-settings.js';
 import { timeLeadWarning } from './sbatch/check-values.js';
 import { assertRootWritable, preflight, type PreflightParams } from './preflight.js';
-import { readPlanFiles, type PreviousFile } from './previous-plan.js';
+import { readPlanFiles, type PlanFileState as PreviousFile } from '@hfhpc/core';
 import { renderPlanScripts, type PlanWorkSettings } from './render-plan-scripts.js';
 import { assignShards } from './shard.js';
 import { detectMaxArraySize } from './sbatch/max-array-size.js';

@@ -4,15 +4,16 @@
 import {
   StateError,
   createLogger,
+  failedShardIndices,
   latestPlan,
   openStore,
+  resetFailedShards,
   resolveRuntimeConfig,
   type Logger,
   type RuntimeArgv,
 } from '@hfhpc/core';
 import type { PlanSlurmSettings, PlanWorkSettings } from './render-plan-scripts.js';
 import { renderPlanScripts } from './render-plan-scripts.js';
-import { resetFailedShards } from './reset-failed-shards.js';
 import { timeLeadWarning } from './sbatch/check-values.js';
 import { detectMaxArraySize } from './sbatch/max-array-size.js';
 import type { Exec } from './scheduler/exec.js';
@@ -90,14 +91,11 @@ export async function resubmitFailed(params: ResubmitFailedParams): Promise<Resu
         write,
       });
     if (dryRun) {
-      const failed = store.read(
-        (db) => db.prepare("SELECT idx FROM shards WHERE plan_id = ? AND state = 'failed' ORDER BY idx").all(plan.id) as { idx: number }[],
-      );
-      return { planId: plan.id, shards: failed.map((r) => r.idx), scripts: [], jobIds: [], dryRun, dbPath: store.path };
+      return { planId: plan.id, shards: failedShardIndices(store, plan.id), scripts: [], jobIds: [], dryRun, dbPath: store.path };
     }
     // Settings are checked before any shard changes state.
     await render([0], 1, false);
-    const shards = resetFailedShards({ store, planId: plan.id });
+    const shards = resetFailedShards(store, plan.id);
     if (shards.length === 0) {
       logger.info(`plan ${plan.id} has no failed shard; nothing to re-submit`);
       return { planId: plan.id, shards, scripts: [], jobIds: [], dryRun, dbPath: store.path };

@@ -1,4 +1,4 @@
-import { assertFence, markFileDone, markFileFailed, recordBlobVerified, type Claim, type NewBlobVerification, type Store } from '@hfhpc/core';
+import { assertClaimFence, markFileDone, markFileFailed, recordBlobVerified, type Claim, type NewBlobVerification, type Store } from '@hfhpc/core';
 
 export interface DoneRecorderParams {
   store: Store;
@@ -84,8 +84,8 @@ export class DoneRecorder {
     const { store } = this.params;
     const claim = this.params.claim();
     // One transaction: a lost fence (a mark refused) records no blob either.
-    const write = store.writeAsync((db) => {
-      assertFence(db, claim);
+    const write = store.writeAsync(() => {
+      assertClaimFence(store, claim);
       for (const f of batch) {
         if (f.error === undefined) markFileDone(store, claim, { fileId: f.fileId, bytes: f.bytes });
         else markFileFailed(store, claim, { fileId: f.fileId, error: f.error });

@@ -1,5 +1,5 @@
 import { lstat } from 'node:fs/promises';
-import { CacheDirs, cacheLayout, isCommitSha, repoPathProblem, writeRef, writeTree, type Store, type TreeFileEntry } from '@hfhpc/core';
+import { CacheDirs, cacheLayout, datasetTreeFiles, isCommitSha, repoPathProblem, writeRef, writeTree, type Store } from '@hfhpc/core';
 
 export interface EnsureRepoMetaParams {
   store: Store;
@@ -33,9 +33,7 @@ export async function ensureRepoMeta(params: EnsureRepoMetaParams): Promise<void
   }
   if (!(await isFile(layout.treePath(commit)))) {
     // The planned file list of the dataset (after include/exclude): what "complete" means.
-    const files = (await params.store.readAsync((db) =>
-      db.prepare('SELECT path, size, oid, lfs_sha256 AS lfsSha256 FROM files WHERE dataset_id = ?').all(params.datasetId),
-    )) as TreeFileEntry[];
+    const files = await params.store.readAsync(() => datasetTreeFiles(params.store, params.datasetId));
     // An unsafe path (a tampered plan) is refused when placing; it must not be listed either.
     await writeTree({ root, repo, commit, files: files.filter((f) => !repoPathProblem(f.path)), dirs });
   }

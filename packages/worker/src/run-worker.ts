@@ -16,10 +16,9 @@ import {
   createLogger,
   findToken,
   finishShard,
-  getPlan,
+  resolvePlan,
   getThrottle,
   heartbeat,
-  latestPlan,
   leaseHolderAlive,
   leaseOwner,
   listLeases,
@@ -140,12 +139,8 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
   const store = openStore({ path: params.dbPath, create: false, now, busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS });
   let progressTimer: NodeJS.Timeout | undefined;
   try {
-    const plan = await store.readAsync(() => (params.planId !== undefined ? getPlan(store, params.planId) : latestPlan(store)));
-    if (!plan) {
-      throw new StateError(params.planId !== undefined ? `no plan ${params.planId} in ${params.dbPath}` : `no plan in ${params.dbPath}`, {
-        hint: 'run hfhpc plan first, or pass the --db of the plan',
-      });
-    }
+    const noPlanHint = 'run hfhpc plan first, or pass the --db of the plan';
+    const plan = await store.readAsync(() => resolvePlan(store, params.planId, { none: noPlanHint, missing: noPlanHint }));
     const root = params.root ?? plan.root;
     const hubUrl = assertHubUrl(params.hubUrl ?? plan.hubUrl);
     // `plan --force`: blobs already in place are hashed again rather than trusted.

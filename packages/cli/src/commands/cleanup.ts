@@ -45,7 +45,7 @@ export const command: CommandModule<GlobalArgs, CleanupArgs> = {
     const { formatCleanup, planDefaults, runCleanup } = await import('@hfhpc/planner');
     const store = openStore({ path: cfg.dbPath, create: false, readonly: argv['dry-run'] });
     try {
-      const { root } = withPlanDefaults(cfg, planDefaults(store.db));
+      const { root } = withPlanDefaults(cfg, planDefaults(store));
       if (!argv['dry-run']) await assertCanChange(root);
       const report = await runCleanup({
         store,

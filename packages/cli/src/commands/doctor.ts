@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { ExitCode, withPlanDefaults } from '@hfhpc/core';
+import { ExitCode, inspectDatabase, withPlanDefaults } from '@hfhpc/core';
 import { runtimeConfig, type GlobalArgs } from '../global-options.js';
 import { printOut } from '../print-out.js';
 
@@ -10,12 +10,11 @@ interface DoctorArgs extends GlobalArgs {
 
 /** The newest plan's root and hub URL, when the database exists and can be read. */
 async function fromPlan(dbPath: string): Promise<{ root: string; hubUrl: string } | undefined> {
-  const { openDbReadonly, planDefaults } = await import('@hfhpc/planner');
   try {
-    const db = openDbReadonly(dbPath);
+    const db = inspectDatabase(dbPath);
     if (!db) return undefined;
     try {
-      return planDefaults(db);
+      return db.planDefaults();
     } finally {
       db.close();
     }

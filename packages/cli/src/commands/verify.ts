@@ -58,7 +58,7 @@ export const command: CommandModule<GlobalArgs, VerifyArgs> = {
     const { cfg } = await storedPlanConfig(argv);
     const { formatVerify, planDefaults, runVerify } = await import('@hfhpc/planner');
     const store = openStore({ path: cfg.dbPath, create: false });
-    const { root } = withPlanDefaults(cfg, planDefaults(store.db, argv['plan-id']));
+    const { root } = withPlanDefaults(cfg, planDefaults(store, argv['plan-id']));
     const stop = new AbortController();
     const onSignal = (sig: NodeJS.Signals): void => stop.abort(new InterruptedError(`verify interrupted by ${sig}; files checked so far are recorded`, { hint: 'run `hfhpc verify` again to go on' }));
     for (const s of ['SIGINT', 'SIGTERM', 'SIGUSR1'] as const) process.once(s, onSignal);

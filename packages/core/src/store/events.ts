@@ -80,7 +80,21 @@ export function recentEvents(store: Store, params: RecentEventsParams = {}): Eve
   }));
 }
 
-/** Delete events older than `before` (ms); returns how many were removed. */
-export function pruneEvents(store: Store, params: { before: number }): number {
-  return store.write((db) => db.prepare('DELETE FROM events WHERE at < ?').run(params.before).changes);
+export interface PruneEventsParams {
+  /** Events older than this (ms since the epoch) go. */
+  before: number;
+  /** Kinds kept whatever their age (cleanup keeps `verified`: verify's record of what it hashed). */
+  keepKinds?: readonly string[];
+}
+
+const PRUNABLE = "at < ? AND kind NOT IN (SELECT value FROM json_each(?))";
+
+/** Delete events older than `before` (ms), except the kinds kept; returns how many were removed. */
+export function pruneEvents(store: Store, params: PruneEventsParams): number {
+  return store.write((db) => stmt(db, `DELETE FROM events WHERE ${PRUNABLE}`).run(params.before, JSON.stringify(params.keepKinds ?? [])).changes);
+}
+
+/** How many events `pruneEvents` with the same parameters would delete (a dry run). */
+export function countPrunableEvents(store: Store, params: PruneEventsParams): number {
+  return store.read((db) => (stmt(db, `SELECT COUNT(*) AS n FROM events WHERE ${PRUNABLE}`).get(params.before, JSON.stringify(params.keepKinds ?? [])) as { n: number }).n);
 }

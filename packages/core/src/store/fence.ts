@@ -3,7 +3,7 @@
 // fence, so a task that lost its lease (paused, partitioned, killed and replaced) can never
 // overwrite what the new owner records.
 import { StaleFenceError } from '../errors.js';
-import type { Db } from './open-store.js';
+import type { Db, Store } from './open-store.js';
 import { stmt } from './statements.js';
 import type { Claim } from './types.js';
 
@@ -18,4 +18,12 @@ export function assertFence(db: Db, claim: Claim): void {
       context: { planId: claim.planId, shardId: claim.shardId, index: claim.index, fence: claim.fence, current: row?.fence ?? null, owner: claim.owner },
     },
   );
+}
+
+/**
+ * `assertFence` as a store call: inside the caller's `store.write`/`writeAsync` it joins that
+ * transaction, so what follows in it is written only while the claim still holds.
+ */
+export function assertClaimFence(store: Store, claim: Claim): void {
+  store.read((db) => assertFence(db, claim));
 }

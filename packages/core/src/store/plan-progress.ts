@@ -2,8 +2,9 @@
 // is O(datasets + shards), whatever the number of files: the counters kept by triggers
 // (shard_progress, dataset_progress), the completion buckets inside the rate window (done_rate),
 // the leases, the throttle, and a bounded sample of failed files read through an index.
-import { StateError } from '../errors.js';
 import type { Db, Store } from './open-store.js';
+import { planRecord } from './plan.js';
+import { noPlanError } from './resolve-plan.js';
 import { stmt } from './statements.js';
 import type { WorkState } from './types.js';
 
@@ -121,16 +122,8 @@ export function planProgress(store: Store, params: PlanProgressParams = {}): Pla
 
 function readPlanProgress(db: Db, path: string, params: PlanProgressParams & { now: number }): PlanProgress {
   const { now, rateWindowMs = 300_000, failureLimit = 200 } = params;
-  const plan = (
-    params.planId === undefined
-      ? stmt(db, 'SELECT id, job_ids, created_at FROM plans ORDER BY id DESC LIMIT 1').get()
-      : stmt(db, 'SELECT id, job_ids, created_at FROM plans WHERE id = ?').get(params.planId)
-  ) as { id: number; job_ids: string; created_at: number } | undefined;
-  if (!plan) {
-    throw new StateError(params.planId === undefined ? `no plan in ${path}` : `no plan ${params.planId} in ${path}`, {
-      hint: params.planId === undefined ? 'run `hfhpc plan --manifest <file>` first' : 'leave out --plan-id to see the newest plan',
-    });
-  }
+  const plan = planRecord(db, params.planId);
+  if (!plan) throw noPlanError(path, params.planId, { missing: 'leave out --plan-id to see the newest plan' });
   const planId = plan.id;
   const first = (stmt(db, FIRST_CLAIM_SQL).get(planId) as { at: number } | undefined)?.at ?? null;
   const since = Math.max(now - rateWindowMs, first ?? -Infinity);

@@ -1,7 +1,7 @@
 // Storing a plan (datasets, shards, files) in one transaction, and reading plans back.
 import { InternalError } from '../errors.js';
 import { insertEvent } from './events.js';
-import type { Store } from './open-store.js';
+import type { Db, Store } from './open-store.js';
 import { stmt } from './statements.js';
 import type { PlanRow } from './types.js';
 
@@ -114,7 +114,7 @@ function checkPlan(plan: NewPlan): Map<number, { files: number; bytes: number; d
   return totals;
 }
 
-interface RawPlan {
+export interface RawPlan {
   id: number;
   created_at: number;
   manifest_path: string;
@@ -142,14 +142,21 @@ function toPlan(r: RawPlan): PlanRow {
 
 /** The newest plan (the current one), or null when none was stored. */
 export function latestPlan(store: Store): PlanRow | null {
-  const r = store.read((db) => stmt(db, 'SELECT * FROM plans ORDER BY id DESC LIMIT 1').get() as RawPlan | undefined);
+  const r = store.read((db) => planRecord(db));
   return r ? toPlan(r) : null;
 }
 
 /** The plan with this id, or null. */
 export function getPlan(store: Store, planId: number): PlanRow | null {
-  const r = store.read((db) => stmt(db, 'SELECT * FROM plans WHERE id = ?').get(planId) as RawPlan | undefined);
+  const r = store.read((db) => planRecord(db, planId));
   return r ? toPlan(r) : null;
+}
+
+/** The raw row of plan `planId`, or of the newest plan when undefined (store-internal). */
+export function planRecord(db: Db, planId?: number): RawPlan | undefined {
+  return (
+    planId === undefined ? stmt(db, 'SELECT * FROM plans ORDER BY id DESC LIMIT 1').get() : stmt(db, 'SELECT * FROM plans WHERE id = ?').get(planId)
+  ) as RawPlan | undefined;
 }
 
 /** Record the Slurm job id(s) the plan was submitted as (replaces the list). */

@@ -2,7 +2,9 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { hostname } from 'node:os';
-import { CacheDirs, StaleFenceError, expireLeases, leaseHolderAlive, leasedBlobs, listLeases, releaseLease, repoFolderName, type LeaseRow, type Store } from '@hfhpc/core';
+import {
+  CacheDirs, StaleFenceError, countPrunableEvents, expireLeases, leaseHolderAlive, leasedBlobs, listLeases, neededBlobs, pruneEvents, releaseLease, repoFolderName, type LeaseRow, type Store,
+} from '@hfhpc/core';
 import { quarantineDir } from '../verify/quarantine.js';
 import { findPartials, type PartialFile } from './find-partials.js';
 
@@ -46,13 +48,6 @@ export interface RunCleanupParams {
   isPidAlive?: (pid: number) => boolean;
 }
 
-// Blobs still to fetch in the newest plan, with the repo they belong to.
-const NEEDED_BLOBS_SQL = `
-SELECT DISTINCT d.repo, f.blob FROM files f JOIN datasets d ON d.id = f.dataset_id
-WHERE d.plan_id = (SELECT MAX(id) FROM plans) AND f.state <> 'done'`;
-const EXPIRED_SQL = `
-SELECT s.idx, s.plan_id, l.owner, l.expires_at FROM leases l JOIN shards s ON s.id = l.shard_id WHERE l.expires_at <= ?`;
-
 /**
  * Expire dead leases (past their expiry, or held on this host by a pid that is gone: shards
  * back to pending), then remove the `.incomplete` files nothing
@@ -66,12 +61,7 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
   const now = store.now();
   const alive = (l: LeaseRow): boolean => leaseHolderAlive({ owner: l.owner, expiresAt: l.expiresAt, now, host, isPidAlive: params.isPidAlive });
   const expired = dryRun
-    ? (store.read((db) => db.prepare(EXPIRED_SQL).all(now)) as { idx: number; plan_id: number; owner: string; expires_at: number }[]).map((r) => ({
-        index: r.idx,
-        planId: r.plan_id,
-        owner: r.owner,
-        expiresAt: r.expires_at,
-      }))
+    ? listLeases(store).filter((l) => l.expiresAt <= now)
     : expireLeases(store);
   // Unexpired leases whose holder is gone from this host (killed, or it could not release).
   const gone: { index: number; planId: number; owner: string; expiresAt: number }[] = [];
@@ -91,9 +81,7 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
   const liveShards = new Set(live.map((l) => l.shardId));
   const liveClaims = new Set(live.map((l) => `${l.planId}/${l.index}/${l.fence}`));
   const leased = new Set(leasedBlobs(store).filter((b) => liveShards.has(b.shardId)).map((b) => b.blob));
-  const { needed } = store.read((db) => ({
-    needed: new Set((db.prepare(NEEDED_BLOBS_SQL).all() as { repo: string; blob: string }[]).map((r) => `${repoFolderName(r.repo)}/${r.blob}`)),
-  }));
+  const needed = new Set(neededBlobs(store).map((r) => `${repoFolderName(r.repo)}/${r.blob}`));
   // A claim's own partial is in use only while that very claim (plan, shard, fence) holds a live
   // lease; the legacy shared name while any live lease's shard has its blob.
   const inUse = (p: PartialFile): boolean => (p.claim ? liveClaims.has(`${p.claim.planId}/${p.claim.index}/${p.claim.fence}`) : !p.superseded && leased.has(p.blob));
@@ -122,9 +110,8 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
 
   // `verified` events are verify's record of what it checked: pruning them would re-hash terabytes.
   const before = now - eventsMaxAgeMs;
-  const eventsPruned = dryRun
-    ? (store.read((db) => db.prepare("SELECT COUNT(*) AS n FROM events WHERE at < ? AND kind <> 'verified'").get(before)) as { n: number }).n
-    : store.write((db) => db.prepare("DELETE FROM events WHERE at < ? AND kind <> 'verified'").run(before).changes);
+  const prune = { before, keepKinds: ['verified'] };
+  const eventsPruned = dryRun ? countPrunableEvents(store, prune) : pruneEvents(store, prune);
 
   return {
     dry_run: dryRun,

@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs';
-import { LATEST_SCHEMA_VERSION } from '@hfhpc/core';
+import { LATEST_SCHEMA_VERSION, inspectDatabase, type DatabaseInspector } from '@hfhpc/core';
 import type { CheckResult, DoctorContext } from './doctor-types.js';
-import { openDbReadonly } from './open-db-readonly.js';
 
 /**
  * The state database: journal mode (must be DELETE, never WAL), `PRAGMA quick_check`, the
@@ -10,14 +9,14 @@ import { openDbReadonly } from './open-db-readonly.js';
 export async function checkDatabase(ctx: DoctorContext): Promise<CheckResult[]> {
   let db;
   try {
-    db = openDbReadonly(ctx.dbPath);
+    db = inspectDatabase(ctx.dbPath);
   } catch (err) {
     return [{ id: 'database', status: 'fail', detail: `cannot open ${ctx.dbPath}: ${(err as Error).message}`, fix: 'check the path (--db / HFHPC_DB) and its permissions' }];
   }
   if (!db) return [{ id: 'database', status: 'skip', detail: `no state database yet at ${ctx.dbPath} (created by \`hfhpc plan\`)` }];
   try {
     const results: CheckResult[] = [];
-    const mode = String(db.pragma('journal_mode', { simple: true })).toLowerCase();
+    const mode = db.journalMode();
     results.push(
       mode === 'delete'
         ? { id: 'journal-mode', status: 'ok', detail: 'journal mode DELETE (rollback journal)' }
@@ -28,7 +27,7 @@ export async function checkDatabase(ctx: DoctorContext): Promise<CheckResult[]> 
             fix: 'stop every process using the database, then run any hfhpc write command (e.g. `hfhpc cleanup`) once to switch it back to DELETE',
           },
     );
-    const check = (db.pragma('quick_check') as { quick_check: string }[]).map((r) => r.quick_check);
+    const check = db.quickCheck();
     results.push(
       check.length === 1 && check[0] === 'ok'
         ? { id: 'quick-check', status: 'ok', detail: 'PRAGMA quick_check: ok' }
@@ -54,13 +53,10 @@ export async function checkDatabase(ctx: DoctorContext): Promise<CheckResult[]> 
   }
 }
 
-function schemaResult(db: NonNullable<ReturnType<typeof openDbReadonly>>): CheckResult {
-  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get();
-  const row = table ? (db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined) : undefined;
+function schemaResult(db: DatabaseInspector): CheckResult {
+  const { version, plans } = db.schema();
+  const row = version === null ? undefined : { version };
   if (!row) return { id: 'schema', status: 'fail', detail: 'not an hfhpc state database (no schema_version)', fix: 'point --db / HFHPC_DB at the database `hfhpc plan` created' };
-  const plans = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'plans'").get()
-    ? (db.prepare('SELECT COUNT(*) AS n FROM plans').get() as { n: number }).n
-    : 0;
   if (row.version > LATEST_SCHEMA_VERSION) {
     return { id: 'schema', status: 'fail', detail: `schema version ${row.version} is newer than this hfhpc (${LATEST_SCHEMA_VERSION})`, fix: 'use the hfhpc version that wrote the database' };
   }

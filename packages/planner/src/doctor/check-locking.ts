@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { probeSqliteLocking } from '@hfhpc/core';
 import type { CheckResult, DoctorContext } from './doctor-types.js';
-import { probeSqliteLocking } from './sqlite-lock-probe.js';
 
 /** SQLite locking between two processes on the filesystem that holds the state database. */
 export async function checkLocking(ctx: DoctorContext): Promise<CheckResult> {

@@ -1,16 +1,6 @@
 import { statfs } from 'node:fs/promises';
-import { formatBytes } from '@hfhpc/core';
+import { formatBytes, inspectDatabase } from '@hfhpc/core';
 import type { CheckResult, DoctorContext } from './doctor-types.js';
-import { openDbReadonly } from './open-db-readonly.js';
-
-// Bytes still to fetch in the newest plan, counting each blob once (files sharing a blob are
-// stored once, and hard-linked across repo folders) and the partial bytes already on disk as done.
-const LEFT_SQL = `
-SELECT COALESCE(SUM(left), 0) AS left FROM (
-  SELECT MIN(MAX(f.size - MIN(f.bytes_done, f.size), 0)) AS left
-  FROM files f JOIN datasets d ON d.id = f.dataset_id
-  WHERE d.plan_id = (SELECT MAX(id) FROM plans) AND f.state <> 'done'
-  GROUP BY f.blob)`;
 
 /** Free space on the root's filesystem against what the newest plan still has to fetch. */
 export async function checkSpace(ctx: DoctorContext): Promise<CheckResult> {
@@ -23,10 +13,11 @@ export async function checkSpace(ctx: DoctorContext): Promise<CheckResult> {
   }
   let left: number | undefined;
   try {
-    const db = openDbReadonly(ctx.dbPath);
+    // Each blob counted once, the partial bytes already on disk as done (core's store).
+    const db = inspectDatabase(ctx.dbPath);
     if (db) {
       try {
-        left = (db.prepare(LEFT_SQL).get() as { left: number }).left;
+        left = db.newestPlanBytesLeft();
       } finally {
         db.close();
       }

@@ -1,6 +1,4 @@
 export { runDoctor, formatDoctor, DOCTOR_CHECKS, type RunDoctorParams, type DoctorReport } from './run-doctor.js';
 export type { CheckResult, CheckStatus, DoctorCheck, DoctorContext } from './doctor-types.js';
-export { probeSqliteLocking, type LockProbeParams, type LockProbeResult } from './sqlite-lock-probe.js';
 export { findOnPath } from './check-slurm.js';
 export { MIN_NODE_VERSION } from './check-node.js';
-export { openDbReadonly } from './open-db-readonly.js';

@@ -5,15 +5,13 @@ import {
   blobVerificationsOfPlan,
   cacheLayout,
   forgetBlobVerified,
-  getPlan,
-  latestPlan,
+  resolvePlan,
   planFilesOf,
   planRepos,
   planSymlinkAllowance,
   recordBlobVerified,
   repoFolderName,
   resetFile,
-  StateError,
   UsageError,
   type NewBlobVerification,
   type PlanFileRow,
@@ -85,12 +83,7 @@ export interface RunVerifyParams {
 export async function runVerify(params: RunVerifyParams): Promise<VerifyReport> {
   const { store, root, force = false, onProgress, signal } = params;
   const concurrency = params.concurrency ?? Math.max(2, os.availableParallelism());
-  const plan = params.planId === undefined ? latestPlan(store) : getPlan(store, params.planId);
-  if (!plan) {
-    throw new StateError(params.planId === undefined ? `no plan in ${store.path}` : `no plan ${params.planId} in ${store.path}`, {
-      hint: params.planId === undefined ? 'run `hfhpc plan --manifest <file>` first' : 'leave out --plan-id for the newest plan, or see `hfhpc status`',
-    });
-  }
+  const plan = resolvePlan(store, params.planId);
   const planId = plan.id;
   if (params.dataset !== undefined) {
     const repos = planRepos(store, planId);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { getPlan, openStore, StateError, UsageError } from '@hfhpc/core';
+import { openStore, resolvePlan, UsageError } from '@hfhpc/core';
 import { DEFAULT_HFHPC_BIN, planDir, sbatchResources, type PlanSlurmSettings } from '../render-plan-scripts.js';
 import { renderVerifySbatch } from '../sbatch/render.js';
 import { readSbatchTemplate } from '../sbatch/template.js';
@@ -74,8 +74,7 @@ export async function submitVerifyAfter(params: SubmitVerifyAfterParams): Promis
 function storedPlan(dbPath: string, planId: number): { root: string; slurm: PlanSlurmSettings } {
   const store = openStore({ path: dbPath, readonly: true });
   try {
-    const plan = getPlan(store, planId);
-    if (!plan) throw new StateError(`no plan ${planId} in ${dbPath}`, { hint: 'this is a bug in hfhpc; please report it' });
+    const plan = resolvePlan(store, planId, { missing: 'this is a bug in hfhpc; please report it' });
     return { root: plan.root, slurm: (plan.options as { slurm?: PlanSlurmSettings }).slurm ?? {} };
   } finally {
     store.close();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
-import { LOCK_HOLDER_PATH, probeSqliteLocking } from '../../src/doctor/sqlite-lock-probe.js';
+import { LOCK_HOLDER_PATH, probeSqliteLocking } from '../../src/store/lock-probe.js';
 
 let dir: string | undefined;
 afterEach(() => {
@@ -15,7 +15,7 @@ afterEach(() => {
 
 describe('sqlite lock probe', () => {
   it('the holder is a built module started by path: while it holds BEGIN IMMEDIATE this process gets SQLITE_BUSY, then the lock once it commits', async () => {
-    expect(LOCK_HOLDER_PATH).toMatch(/[/\\]dist[/\\]doctor[/\\]sqlite-lock-holder\.js$/);
+    expect(LOCK_HOLDER_PATH).toMatch(/[/\\]dist[/\\]store[/\\]lock-holder\.js$/);
     expect(existsSync(LOCK_HOLDER_PATH)).toBe(true);
     dir = mkdtempSync(path.join(tmpdir(), 'hfhpc-lock-holder-'));
     const file = path.join(dir, 'scratch.sqlite');
@@ -50,7 +50,7 @@ describe('sqlite lock probe', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(2);
-    expect(stderr).toMatch(/^usage: sqlite-lock-holder\.js <scratch database>/);
+    expect(stderr).toMatch(/^usage: lock-holder\.js <scratch database>/);
   });
 
   it('probeSqliteLocking passes on a local filesystem and leaves no scratch file behind', async () => {

@@ -1,12 +1,12 @@
-// The lock holder of the doctor's locking probe (`sqlite-lock-probe.ts` starts it by path as a
-// child process): `node sqlite-lock-holder.js <database>` opens the scratch database, takes the
+// The lock holder of the doctor's locking probe (`lock-probe.ts` starts it by path as a
+// child process): `node lock-holder.js <database>` opens the scratch database, takes the
 // write lock with BEGIN IMMEDIATE, says `locked` on stdout and holds the lock until its stdin
 // closes, then commits and exits 0.
 import Database from 'better-sqlite3';
 
 const file = process.argv[2];
 if (!file) {
-  process.stderr.write('usage: sqlite-lock-holder.js <scratch database>\n');
+  process.stderr.write('usage: lock-holder.js <scratch database>\n');
   process.exit(2);
 }
 const db = new Database(file, { timeout: 0 });

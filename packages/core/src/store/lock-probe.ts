@@ -1,3 +1,5 @@
+// doctor's check that SQLite locking works between two processes on the database's filesystem:
+// a scratch database, never the state database, so it can run while workers are busy.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -16,7 +18,7 @@ export type LockProbeResult =
  * child process a test starts (tests build first).
  */
 export const LOCK_HOLDER_PATH = fileURLToPath(
-  new URL(import.meta.url.endsWith('.ts') ? '../../dist/doctor/sqlite-lock-holder.js' : './sqlite-lock-holder.js', import.meta.url),
+  new URL(import.meta.url.endsWith('.ts') ? '../../dist/store/lock-holder.js' : './lock-holder.js', import.meta.url),
 );
 
 export interface LockProbeParams {
