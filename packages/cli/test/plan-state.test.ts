@@ -1,15 +1,17 @@
 // `run --local`'s closing summary and `hfhpc status` read one plan rollup (core's planRollup and
 // deriveState): on a real state database with done, failed, pending and partly fetched files they
-// give the same state per dataset and for the plan, with and without a lease held.
-import { mkdtempSync, rmSync } from 'node:fs';
+// give the same state per dataset and for the plan, with and without a lease held. verify and
+// cleanup report no plan state, but what they count must agree with it: cleanup calls a partial
+// resumable exactly for the files the rollup has not done, verify checks exactly its done files.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import {
-  claimShard, createPlan, finishShard, markFileDone, markFileFailed, markFileRunning, openStore, ProgressBatcher, releaseLease,
+  cacheLayout, claimShard, createPlan, finishShard, repoFolderName, markFileDone, markFileFailed, markFileRunning, openStore, ProgressBatcher, releaseLease,
   type NewPlanFile, type Store,
 } from '@hfhpc/core';
-import { readStatus } from '@hfhpc/planner';
+import { readStatus, runCleanup, runVerify } from '@hfhpc/planner';
 import { formatPlanSummary, summarizePlan } from '@hfhpc/worker';
 
 const A = 'org/mixed'; // done + failed + pending: the worker used to call it failed, status pending
@@ -18,6 +20,8 @@ const C = 'org/whole'; // all done
 const D = 'org/partial'; // bytes on disk, no lease: the worker used to call it running
 
 let dir: string | undefined;
+let blobs = new Map<string, string>();
+const fileBlob = (repo: string, p: string): string => blobs.get(`${repo}/${p}`)!;
 const stores: Store[] = [];
 afterEach(() => {
   for (const s of stores.splice(0)) s.close();
@@ -51,6 +55,7 @@ function plan(): { store: Store; path: string; planId: number; id: (repo: string
   });
   const rows = store.read((db) => db.prepare('SELECT f.id, d.repo, f.path FROM files f JOIN datasets d ON d.id = f.dataset_id').all()) as { id: number; repo: string; path: string }[];
   const id = (repo: string, p: string): number => rows.find((r) => r.repo === repo && r.path === p)!.id;
+  blobs = new Map(files.map((f) => [`${f.datasetRepo}/${f.path}`, f.blob]));
   return { store, path, planId, id };
 }
 
@@ -99,6 +104,22 @@ describe('one plan state for run --local and status', () => {
     expect(after.lines).toContain(`  ${B}@main (cccccccccccc): failed, files 1/2 (1 failed), bytes 100 B/200 B`);
     expect(after.lines).toContain(`  failed: ${B}/failed: size mismatch`);
 
+    // cleanup (dry run, as the CLI opens it): one legacy partial per planned file; resumable
+    // exactly where the rollup has files not done, per dataset.
+    const root = dirname(dirname(path));
+    for (const [repo, p] of [[A, 'done'], [A, 'failed'], [A, 'pending'], [B, 'done'], [B, 'failed'], [C, 'x'], [C, 'y'], [D, 'big']] as const) {
+      const layout = cacheLayout(root, repo);
+      mkdirSync(layout.blobsDir, { recursive: true });
+      writeFileSync(layout.incompletePath(fileBlob(repo, p)), 'x');
+    }
+    const cleanupStore = openStore({ path, create: false, readonly: true });
+    stores.push(cleanupStore);
+    const cleanup = await runCleanup({ store: cleanupStore, root, dryRun: true });
+    const resumable = (repo: string) => cleanup.partials.filter((x) => x.verdict === 'resumable' && x.repoFolder === repoFolderName(repo)).length;
+    const rollup = readStatus({ store: cleanupStore, planId });
+    for (const d of rollup.datasets) expect([d.repo, resumable(d.repo)]).toEqual([d.repo, d.files - d.files_done]);
+    expect(cleanup.partials.filter((x) => x.verdict === 'orphan')).toHaveLength(rollup.totals.files_done);
+
     // A task holds shard 1: the datasets with files left are being worked on.
     const c1 = own(1, 'local_3@host:4');
     const during = bothViews(path, planId);
@@ -115,5 +136,17 @@ describe('one plan state for run --local and status', () => {
     expect(end.summary).toEqual({ plan: 'failed', [A]: 'failed', [B]: 'failed', [C]: 'done', [D]: 'done' });
     expect(end.status).toEqual(end.summary);
     expect(end.lines[0]).toMatch(/^plan \d+: incomplete \(failed\)/);
+
+    // verify resolves the same plan and checks exactly the files the rollup counts done; no blob
+    // is on disk, so it puts them back to pending, and both views follow.
+    const endStatus = readStatus({ store, planId });
+    const verify = await runVerify({ store, root: dirname(dirname(path)), concurrency: 2 });
+    expect(verify.plan_id).toBe(planId);
+    expect(verify.files_checked).toBe(endStatus.totals.files_done);
+    expect(verify.files_not_done).toBe(endStatus.totals.files - endStatus.totals.files_done);
+    expect(verify.bad).toHaveLength(endStatus.totals.files_done);
+    const reverified = bothViews(path, planId);
+    expect(reverified.summary).toEqual({ plan: 'pending', [A]: 'pending', [B]: 'pending', [C]: 'pending', [D]: 'pending' });
+    expect(reverified.status).toEqual(reverified.summary);
   });
 });
