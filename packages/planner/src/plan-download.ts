@@ -3,39 +3,34 @@
 // settings, Hub answers, unsafe paths, gating, pre-flight) runs before the first write, so a
 // refused plan leaves no database, no plan row and no file behind.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import {
   UsageError,
-  checkRepoId,
-  createLogger,
-  createPlan,
   fileStatesByBlob,
   findToken,
   latestPlan,
   listShards,
-  loadManifest,
   openStore,
-  resolveRuntimeConfig,
-  writeRef,
-  writeTree,
+  readPlanFiles,
   type BlobState,
   type HubClientOptions,
+  type PlanFileState as PreviousFile,
   type Logger,
   type RuntimeArgv,
   type Store,
 } from '@hfhpc/core';
-import { carryState, type ChangeCounts, type StatFn } from './carry-state.js';
-import { checkCacheDirs } from './check-cache-dirs.js';
+import { carryState, type CarriedState, type StatFn } from './carry-state.js';
 import { collectDataset, type CollectedDataset } from './collect-files.js';
-import { resolvePlanSettings, type PlanSettingsInput } from './plan-settings.js';
-import { timeLeadWarning } from './sbatch/check-values.js';
-import { assertRootWritable, preflight, type PreflightParams } from './preflight.js';
-import { readPlanFiles, type PlanFileState as PreviousFile } from '@hfhpc/core';
-import { renderPlanScripts, type PlanWorkSettings } from './render-plan-scripts.js';
-import { assignShards } from './shard.js';
-import { detectMaxArraySize } from './sbatch/max-array-size.js';
+import { checkPlanInputs, type PlanInputs } from './plan-inputs.js';
+import { planOutcome, type PlanOutcome } from './plan-outcome.js';
+import type { PlanSettingsInput } from './plan-settings.js';
+import { preflight, type PreflightParams } from './preflight.js';
+import type { PlanWorkSettings } from './render-plan-scripts.js';
+import { assignShards, type ShardPlan } from './shard.js';
 import type { Exec } from './scheduler/exec.js';
-import { submitScripts, type SubmitSeams } from './submit-scripts.js';
+import type { SubmitSeams } from './submit-scripts.js';
+import { storePlan } from './store-plan.js';
+
+export type { DatasetOutcome, PlanOutcome } from './plan-outcome.js';
 
 export interface PlanDownloadParams extends PlanSettingsInput, SubmitSeams {
   /** `--manifest F`. */
@@ -76,82 +71,33 @@ export interface PlanDownloadParams extends PlanSettingsInput, SubmitSeams {
   now?: () => number;
 }
 
-export interface DatasetOutcome {
-  repo: string;
-  revision: string;
-  commit: string;
-  gated: false | 'auto' | 'manual';
-  /** Files selected by include/exclude, and their bytes. */
-  files: number;
-  bytes: number;
-  /** What changed since the plan this one replaces. */
-  changes: ChangeCounts;
-}
-
-export interface PlanOutcome {
-  /** The stored plan's id; null for a dry run. */
-  planId: number | null;
-  dryRun: boolean;
-  root: string;
-  dbPath: string;
-  hubUrl: string;
-  datasets: DatasetOutcome[];
-  /** Datasets of the replaced plan that this manifest no longer has. */
-  dropped: { repo: string; files: number }[];
-  files: number;
-  bytes: number;
-  /** Bytes still to download (each blob once; done and already verified blobs cost nothing). */
-  bytesToFetch: number;
-  shards: number;
-  /** Indices of the shards with a file not done yet: the array covers these and no others. */
-  shardsToRun: number[];
-  /** Heaviest and lightest shard, in bytes still to fetch. */
-  spread: { largest: number; smallest: number };
-  maxParallel: number;
-  /** Free bytes on the root's filesystem at pre-flight. */
-  freeBytes: number;
-  scripts: string[];
-  jobIds: string[];
-}
-
 export async function planDownload(params: PlanDownloadParams): Promise<PlanOutcome> {
-  const env = params.env ?? process.env;
   const dryRun = params.dryRun ?? false;
   const force = params.force ?? false;
-
   // 1. Manifest, allow-list and settings: no network yet.
-  const manifest = await loadManifest(params.manifestPath, { env });
-  for (const d of manifest.datasets) checkRepoId(d.repo, manifest.allowPrefixes);
-  const config = resolveRuntimeConfig({ argv: params.argv, env, manifest, cwd: params.cwd });
-  const logger = params.logger ?? createLogger({ format: config.logFormat, level: config.logLevel, quiet: config.quiet });
-  const settings = resolvePlanSettings(params, manifest);
-  const leadWarning = timeLeadWarning(settings.slurm);
-  if (leadWarning) logger.warn(leadWarning);
-  // Render once in memory so a bad Slurm setting fails now, not after the Hub was listed.
-  await renderPlanScripts({
-    planId: 1,
-    root: config.root,
-    dbPath: config.dbPath,
-    hubUrl: config.hubUrl,
-    indices: [0],
-    maxParallel: settings.maxParallel,
-    maxArraySize: 1,
-    slurm: settings.slurm,
-    work: params.work,
-    nodePath: params.nodePath,
-    hfhpcBin: params.hfhpcBin,
-    templateDir: params.templateDir,
-    write: false,
-  });
-
-  // The root must be usable before the Hub is asked anything (a listing can take minutes).
-  await assertRootWritable({ root: config.root });
-
-  // No planted symlink among the cache folders (nothing is read or written through one): checked
-  // before the first request, so a refused plan costs no Hub quota either.
-  const dirs = await checkCacheDirs({ root: config.root, repos: manifest.datasets.map((d) => d.repo), allowSymlinkedDirs: manifest.allowSymlinkedDirs });
-
+  const input = await checkPlanInputs(params);
+  const { config, logger } = input;
   // 2. Pin, list, filter (network; nothing written).
+  const collected = await collectDatasets(params, input);
+  // 3. Carry state over from the plan this one replaces, then shard.
+  const before = readBefore(config.dbPath, collected, params.now ?? Date.now);
+  if (before.liveShards > 0) {
+    logger.warn(`plan ${before.planId} still has ${before.liveShards} shard(s) leased by running tasks; they keep working on plan ${before.planId}: cancel its jobs before submitting the new plan`);
+  }
+  const carried = await carryState({ datasets: collected, previous: before.files, blobStates: before.blobStates, root: config.root, force, stat: params.stat });
+  const { sharded, bytesToFetch, shardsToRun } = shardPlan(input, carried);
+  // 4. Pre-flight: the root can take what is left to fetch.
+  const pre = await preflight({ root: config.root, bytesToFetch, force, statfs: params.statfs });
+  if (pre.forcedPastShortage) logger.warn(`only ${pre.freeBytes} bytes free under ${config.root} for ${bytesToFetch} to fetch; planning anyway (--force)`);
+  const outcome = planOutcome({ collected, carried, sharded, previousFiles: before.files, config, settings: input.settings, pre, bytesToFetch, shardsToRun, dryRun });
+  if (dryRun) return outcome;
+  // 5. Store the plan in one transaction; then the cache metadata; then the scripts.
+  return storePlan({ params, input, collected, files: carried.files, sharded, force, outcome });
+}
+
+/** Pin each dataset's revision and list and filter its files (Hub requests; nothing written). */
+async function collectDatasets(params: PlanDownloadParams, input: PlanInputs): Promise<CollectedDataset[]> {
+  const { config, logger, manifest, env } = input;
   const { token } = await findToken({ env });
   const hub: HubClientOptions = {
     hubUrl: config.hubUrl,
@@ -162,20 +108,19 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
   };
   const collected: CollectedDataset[] = [];
   for (const spec of manifest.datasets) collected.push(await collectDataset({ spec, hub, logger }));
+  return collected;
+}
 
-  // 3. Carry state over from the plan this one replaces, then shard.
-  const before = readBefore(config.dbPath, collected, params.now ?? Date.now);
-  if (before.liveShards > 0) {
-    logger.warn(`plan ${before.planId} still has ${before.liveShards} shard(s) leased by running tasks; they keep working on plan ${before.planId}: cancel its jobs before submitting the new plan`);
-  }
-  const carried = await carryState({
-    datasets: collected,
-    previous: before.files,
-    blobStates: before.blobStates,
-    root: config.root,
-    force,
-    stat: params.stat,
-  });
+interface ShardedPlan {
+  sharded: ShardPlan<CarriedState['files'][number]>;
+  bytesToFetch: number;
+  /** A shard whose files are all done is stored done; no array task is spent on it. */
+  shardsToRun: number[];
+}
+
+/** Byte-balanced shards of the files (each file gets its shard index); refuses a plan with no file. */
+function shardPlan(input: PlanInputs, carried: CarriedState): ShardedPlan {
+  const { manifest, settings } = input;
   if (carried.files.length === 0) {
     throw new UsageError(`nothing to plan: no file of ${manifest.datasets.map((d) => d.repo).join(', ')} matches the include/exclude globs`, {
       hint: `check include/exclude in ${manifest.path}`,
@@ -184,111 +129,8 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
   const sharded = assignShards({ files: carried.files, shards: settings.shards, shardSize: settings.shardSize });
   for (const s of sharded.shards) for (const f of s.files) f.shardIdx = s.index;
   const bytesToFetch = sharded.shards.reduce((sum, s) => sum + s.bytes, 0);
-  // A shard whose files are all done is stored done; no array task is spent on it.
   const shardsToRun = sharded.shards.filter((s) => s.files.some((f) => f.state !== 'done')).map((s) => s.index);
-
-  // 4. Pre-flight: the root can take what is left to fetch.
-  const pre = await preflight({ root: config.root, bytesToFetch, force, statfs: params.statfs });
-  if (pre.forcedPastShortage) logger.warn(`only ${pre.freeBytes} bytes free under ${config.root} for ${bytesToFetch} to fetch; planning anyway (--force)`);
-
-  const datasets: DatasetOutcome[] = collected.map((c) => ({
-    repo: c.spec.repo,
-    revision: c.spec.revision,
-    commit: c.pinned.commit,
-    gated: c.pinned.gated,
-    files: c.files.length,
-    bytes: c.files.reduce((sum, f) => sum + f.size, 0),
-    changes: carried.changes.get(c.spec.repo)!,
-  }));
-  const dropped = [...before.files]
-    .filter(([repo]) => !collected.some((c) => c.spec.repo === repo))
-    .map(([repo, paths]) => ({ repo, files: paths.size }));
-  const outcome: PlanOutcome = {
-    planId: null,
-    dryRun,
-    root: config.root,
-    dbPath: config.dbPath,
-    hubUrl: config.hubUrl,
-    datasets,
-    dropped,
-    files: carried.files.length,
-    bytes: datasets.reduce((sum, d) => sum + d.bytes, 0),
-    bytesToFetch,
-    shards: sharded.shards.length,
-    shardsToRun,
-    spread: sharded.spread,
-    maxParallel: settings.maxParallel,
-    freeBytes: pre.freeBytes,
-    scripts: [],
-    jobIds: [],
-  };
-  if (dryRun) return outcome;
-
-  // 5. Store the plan in one transaction; then the cache metadata; then the scripts.
-  await mkdir(config.root, { recursive: true });
-  const store = openStore({ path: config.dbPath, now: params.now });
-  try {
-    const planId = createPlan(store, {
-      manifestPath: manifest.path,
-      manifestSha256: manifest.sha256,
-      root: config.root,
-      hubUrl: config.hubUrl,
-      options: { shards: settings.shards, shardSize: settings.shardSize, maxParallel: settings.maxParallel, slurm: settings.slurm, work: params.work ?? {}, force, allowSymlinkedDirs: manifest.allowSymlinkedDirs },
-      datasets: collected.map((c) => ({ repo: c.spec.repo, revision: c.spec.revision, commitSha: c.pinned.commit })),
-      shards: sharded.shards.map((s) => ({
-        idx: s.index,
-        bytesTotal: s.files.reduce((sum, f) => sum + f.size, 0),
-        filesTotal: s.files.length,
-      })),
-      // Listing order (sorted paths): the (dataset, path) index then grows at its end.
-      files: carried.files,
-    });
-    outcome.planId = planId;
-    logger.info(`plan ${planId} stored: ${outcome.files} files, ${outcome.shards} shards in ${config.dbPath}`);
-
-    // The full listing goes into trees/ (as the Python client writes it); offline checks apply
-    // the user's own allow/ignore patterns on top.
-    for (const c of collected) {
-      await writeRef({ root: config.root, repo: c.spec.repo, revision: c.spec.revision, commit: c.pinned.commit, dirs });
-      await writeTree({ root: config.root, repo: c.spec.repo, commit: c.pinned.commit, files: c.all, dirs });
-    }
-
-    if (shardsToRun.length === 0) {
-      logger.info(`plan ${planId}: every file is done; no script written, nothing to submit`);
-      return outcome;
-    }
-    const maxArraySize = await detectMaxArraySize({ exec: params.exec, fallback: params.maxArraySize, env });
-    const scripts = await renderPlanScripts({
-      planId,
-      root: config.root,
-      dbPath: config.dbPath,
-      hubUrl: config.hubUrl,
-      indices: shardsToRun,
-      maxParallel: settings.maxParallel,
-      maxArraySize,
-      slurm: settings.slurm,
-      work: params.work,
-      nodePath: params.nodePath,
-      hfhpcBin: params.hfhpcBin,
-      templateDir: params.templateDir,
-      dirs,
-    });
-    outcome.scripts = scripts.map((s) => s.path);
-    for (const s of scripts) logger.info(`wrote ${s.path} (--array=${s.arraySpec})`);
-
-    if (params.submit) {
-      try {
-        outcome.jobIds = await submitScripts({ store, planId, scripts: outcome.scripts, scheduler: params.scheduler, exec: params.exec, env, logger });
-      } catch (err) {
-        // The plan itself is fine: say where it is, so fixing the Slurm side is all that is left.
-        logger.warn(`plan ${planId} is stored and its scripts are written (${outcome.scripts.join(', ')}); submit them with sbatch once Slurm accepts them`);
-        throw err;
-      }
-    }
-    return outcome;
-  } finally {
-    store.close();
-  }
+  return { sharded, bytesToFetch, shardsToRun };
 }
 
 interface Before {

@@ -1,4 +1,4 @@
-import { planRollup, type Store } from '@hfhpc/core';
+import { planRollup, type DatasetRollup, type ShardProgress, type Store } from '@hfhpc/core';
 import { groupFailures } from './failure-groups.js';
 import type { DatasetStatus, FailureStatus, ShardStatus, StatusReport, UnitState } from './status-types.js';
 
@@ -26,36 +26,8 @@ export function readStatus(params: ReadStatusParams): StatusReport {
   const p = planRollup(store, { planId: params.planId, now, rateWindowMs, failureLimit: params.failureLimit });
   const seconds = (now - p.since) / 1000;
   const rateOf = (bytes: number): number | null => (seconds > 0 && bytes > 0 ? bytes / seconds : null);
-  const datasets: DatasetStatus[] = p.datasets.map((d) => {
-    const rate = rateOf(d.bytesRecent);
-    return {
-      repo: d.repo,
-      revision: d.revision,
-      commit: d.commitSha,
-      files: d.files,
-      files_done: d.filesDone,
-      files_failed: d.filesFailed,
-      files_running: d.filesRunning,
-      bytes: d.bytes,
-      bytes_done: d.bytesDone,
-      state: d.state,
-      rate_bytes_per_s: rate,
-      eta_s: eta(d.bytes - d.bytesDone, rate, d.state),
-    };
-  });
-  const shards: ShardStatus[] = p.shards.map((s) => ({
-    index: s.index,
-    state: s.state,
-    bytes: s.bytesTotal,
-    bytes_done: s.bytesDone,
-    files: s.filesTotal,
-    files_done: s.filesDone,
-    owner: s.owner,
-    lease_expires_at: s.leaseExpiresAt === null ? null : new Date(s.leaseExpiresAt).toISOString(),
-    lease_expired: s.leaseExpiresAt !== null && s.leaseExpiresAt <= now,
-    attempts: s.attempts,
-    last_error: s.lastError,
-  }));
+  const datasets = p.datasets.map((d) => datasetStatus(d, rateOf(d.bytesRecent)));
+  const shards = p.shards.map((s) => shardStatus(s, now));
   const t = p.totals;
   const totals = { files: t.files, files_done: t.filesDone, files_failed: t.filesFailed, bytes: t.bytes, bytes_done: t.bytesDone };
   const shard_counts: Record<UnitState, number> = { ...p.shardCounts };
@@ -80,6 +52,39 @@ export function readStatus(params: ReadStatusParams): StatusReport {
     failure_groups: groupFailures({ failures }),
     throttle: p.throttle ? { not_before: new Date(p.throttle.notBefore).toISOString(), reason: p.throttle.reason } : null,
     slurm: null,
+  };
+}
+
+function datasetStatus(d: DatasetRollup, rate: number | null): DatasetStatus {
+  return {
+    repo: d.repo,
+    revision: d.revision,
+    commit: d.commitSha,
+    files: d.files,
+    files_done: d.filesDone,
+    files_failed: d.filesFailed,
+    files_running: d.filesRunning,
+    bytes: d.bytes,
+    bytes_done: d.bytesDone,
+    state: d.state,
+    rate_bytes_per_s: rate,
+    eta_s: eta(d.bytes - d.bytesDone, rate, d.state),
+  };
+}
+
+function shardStatus(s: ShardProgress, now: number): ShardStatus {
+  return {
+    index: s.index,
+    state: s.state,
+    bytes: s.bytesTotal,
+    bytes_done: s.bytesDone,
+    files: s.filesTotal,
+    files_done: s.filesDone,
+    owner: s.owner,
+    lease_expires_at: s.leaseExpiresAt === null ? null : new Date(s.leaseExpiresAt).toISOString(),
+    lease_expired: s.leaseExpiresAt !== null && s.leaseExpiresAt <= now,
+    attempts: s.attempts,
+    last_error: s.lastError,
   };
 }
 

@@ -9,7 +9,7 @@ import { toDiskError } from '../disk-error.js';
 import { abortError } from './abort-error.js';
 import { HashingFileSink } from './hashing-file-sink.js';
 import { openResponse, type OpenedResponse } from './open-response.js';
-import { watchStall } from './stall-watch.js';
+import { watchStall, type StallWatch } from './stall-watch.js';
 import { streamInto } from './stream-into.js';
 import { restartFromZero, type TransferState } from './transfer-state.js';
 import type { DownloadGate, DownloadLog, DownloadTimeouts } from './types.js';
@@ -42,7 +42,7 @@ export interface AttemptParams {
 const ERROR_BODY_LIMIT = 64 * 1024;
 
 export async function runAttempt(params: AttemptParams): Promise<AttemptOutcome> {
-  const { state, signal, log, path } = params;
+  const { state, signal } = params;
   const rangeStart = state.noRange ? 0 : state.offset;
   if (rangeStart === 0 && state.offset > 0) await restartFromZero(state);
 
@@ -54,89 +54,116 @@ export async function runAttempt(params: AttemptParams): Promise<AttemptOutcome>
     if (err instanceof HfhpcError) throw err;
     return networkOutcome(err, params.url);
   }
-  const { stream, response, url, source } = opened;
+  const { stream } = opened;
 
   // From here the body flows; one watchdog and one abort hook for either kind of body.
-  let sink: HashingFileSink | undefined;
-  let errorBytes = 0;
+  const body: BodyProgress = { errorBytes: 0 };
   const watch = watchStall({
     stallMs: params.timeouts.stallMs,
-    progress: () => sink?.received ?? errorBytes,
-    waitingOnDisk: () => sink?.writableNeedDrain ?? false,
+    progress: () => body.sink?.received ?? body.errorBytes,
+    waitingOnDisk: () => body.sink?.writableNeedDrain ?? false,
     onStall: () => stream.destroy(),
     now: params.now,
   });
   const onAbort = () => stream.destroy();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    const status = response.statusCode;
-    if (status !== 200 && status !== 206) {
-      const chunks: Buffer[] = [];
-      try {
-        for await (const chunk of stream as AsyncIterable<Buffer>) {
-          errorBytes += chunk.length;
-          if (errorBytes <= ERROR_BODY_LIMIT) chunks.push(chunk);
-          else break;
-        }
-      } catch {
-        // The body only feeds the error message.
-      }
-      if (signal?.aborted) throw aborted(params);
-      return { kind: 'http', statusCode: status, headers: response.headers, body: Buffer.concat(chunks), url, source };
-    }
-
-    const encoded = isEncoded(response.headers['content-encoding']);
-    if (status === 206) {
-      if (encoded) {
-        stream.destroy();
-        state.noRange = true;
-        log?.warn('server compressed a ranged answer; fetching the whole file instead', { path });
-        return { kind: 'network', code: 'ERANGEENCODED', retryable: true, url, source };
-      }
-      const range = parseContentRange(response.headers['content-range']);
-      if (!range || range.start !== rangeStart || (range.total !== undefined && range.total !== state.size)) {
-        stream.destroy();
-        return { kind: 'mismatch', reason: `Content-Range ${String(response.headers['content-range'])} for bytes=${rangeStart}- of ${state.size}`, url };
-      }
-    } else {
-      if (rangeStart > 0) {
-        // The server ignored Range: these bytes start at 0, so the partial starts over.
-        log?.info('server ignored Range; restarting from 0', { path, offset: rangeStart });
-        await restartFromZero(state);
-      }
-      const length = encoded ? undefined : Number(response.headers['content-length'] ?? Number.NaN);
-      if (length !== undefined && Number.isFinite(length) && length !== state.size) {
-        stream.destroy();
-        return { kind: 'mismatch', reason: `Content-Length ${length}, expected ${state.size}`, url };
-      }
-    }
-
-    sink = new HashingFileSink({ handle: state.handle, position: state.offset, hash: state.hash, limit: state.size, writeOnHashThread: state.writeOnHashThread, lease: state.lease, now: state.now });
-    state.sink = sink;
-    const startOffset = state.offset;
-    const { sourceError, sinkError } = await streamInto(stream, sink);
-    // The sink's last write may still be landing after an error: wait, then take stock.
-    await sink.settled();
-    state.offset = sink.position;
-    state.fetched += sink.position - startOffset;
-    state.sink = undefined;
-    if (signal?.aborted) throw aborted(params, sink.position);
-    if (sink.writeError) {
-      throw toDiskError(sink.writeError, { path: params.partialPath, bytesNeeded: state.size - sink.position }) ?? asDiskError(sink.writeError, params.partialPath);
-    }
-    if (sink.overflow) return { kind: 'mismatch', reason: `more than the expected ${state.size} bytes`, url };
-    if (sinkError) throw sinkError;
-    if (sourceError) {
-      if (watch.stalled) return { kind: 'network', code: 'ETIMEDOUT', retryable: true, url, source, cause: `no bytes for ${params.timeouts.stallMs} ms` };
-      return { ...networkOutcome(sourceError, url), source };
-    }
-    // A clean end short of the size (some HTTP stacks report a cut body as a normal end).
-    if (state.offset < state.size) return { kind: 'network', code: 'ESHORTBODY', retryable: true, url, source };
-    return { kind: 'complete', url, source };
+    const status = opened.response.statusCode;
+    if (status !== 200 && status !== 206) return await readErrorBody(params, opened, body);
+    const refused = await checkHeaders(params, opened, rangeStart);
+    if (refused) return refused;
+    return await streamBody(params, opened, body, watch);
   } finally {
     watch.stop();
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** What the stall watchdog counts: the sink's bytes once the body streams into one, else error-body bytes. */
+interface BodyProgress {
+  sink?: HashingFileSink;
+  errorBytes: number;
+}
+
+/** An answer other than 200/206: its body (at most ERROR_BODY_LIMIT) only feeds the error message. */
+async function readErrorBody(params: AttemptParams, opened: OpenedResponse, body: BodyProgress): Promise<AttemptOutcome> {
+  const { stream, response, url, source } = opened;
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      body.errorBytes += chunk.length;
+      if (body.errorBytes <= ERROR_BODY_LIMIT) chunks.push(chunk);
+      else break;
+    }
+  } catch {
+    // The body only feeds the error message.
+  }
+  if (params.signal?.aborted) throw aborted(params);
+  return { kind: 'http', statusCode: response.statusCode, headers: response.headers, body: Buffer.concat(chunks), url, source };
+}
+
+/**
+ * A 206 must be the asked range of this blob, uncompressed; a 200 the whole blob (the partial
+ * starts over when the server ignored Range). An outcome when the answer cannot be used.
+ */
+async function checkHeaders(params: AttemptParams, opened: OpenedResponse, rangeStart: number): Promise<AttemptOutcome | undefined> {
+  const { state, log, path } = params;
+  const { stream, response, url, source } = opened;
+  const encoded = isEncoded(response.headers['content-encoding']);
+  if (response.statusCode === 206) {
+    if (encoded) {
+      stream.destroy();
+      state.noRange = true;
+      log?.warn('server compressed a ranged answer; fetching the whole file instead', { path });
+      return { kind: 'network', code: 'ERANGEENCODED', retryable: true, url, source };
+    }
+    const range = parseContentRange(response.headers['content-range']);
+    if (!range || range.start !== rangeStart || (range.total !== undefined && range.total !== state.size)) {
+      stream.destroy();
+      return { kind: 'mismatch', reason: `Content-Range ${String(response.headers['content-range'])} for bytes=${rangeStart}- of ${state.size}`, url };
+    }
+    return undefined;
+  }
+  if (rangeStart > 0) {
+    // The server ignored Range: these bytes start at 0, so the partial starts over.
+    log?.info('server ignored Range; restarting from 0', { path, offset: rangeStart });
+    await restartFromZero(state);
+  }
+  const length = encoded ? undefined : Number(response.headers['content-length'] ?? Number.NaN);
+  if (length !== undefined && Number.isFinite(length) && length !== state.size) {
+    stream.destroy();
+    return { kind: 'mismatch', reason: `Content-Length ${length}, expected ${state.size}`, url };
+  }
+  return undefined;
+}
+
+/** Stream the body into the partial file (the sink checks the lease before each write batch), then take stock. */
+async function streamBody(params: AttemptParams, opened: OpenedResponse, body: BodyProgress, watch: StallWatch): Promise<AttemptOutcome> {
+  const { state, signal } = params;
+  const { stream, url, source } = opened;
+  const sink = new HashingFileSink({ handle: state.handle, position: state.offset, hash: state.hash, limit: state.size, writeOnHashThread: state.writeOnHashThread, lease: state.lease, now: state.now });
+  body.sink = sink;
+  state.sink = sink;
+  const startOffset = state.offset;
+  const { sourceError, sinkError } = await streamInto(stream, sink);
+  // The sink's last write may still be landing after an error: wait, then take stock.
+  await sink.settled();
+  state.offset = sink.position;
+  state.fetched += sink.position - startOffset;
+  state.sink = undefined;
+  if (signal?.aborted) throw aborted(params, sink.position);
+  if (sink.writeError) {
+    throw toDiskError(sink.writeError, { path: params.partialPath, bytesNeeded: state.size - sink.position }) ?? asDiskError(sink.writeError, params.partialPath);
+  }
+  if (sink.overflow) return { kind: 'mismatch', reason: `more than the expected ${state.size} bytes`, url };
+  if (sinkError) throw sinkError;
+  if (sourceError) {
+    if (watch.stalled) return { kind: 'network', code: 'ETIMEDOUT', retryable: true, url, source, cause: `no bytes for ${params.timeouts.stallMs} ms` };
+    return { ...networkOutcome(sourceError, url), source };
+  }
+  // A clean end short of the size (some HTTP stacks report a cut body as a normal end).
+  if (state.offset < state.size) return { kind: 'network', code: 'ESHORTBODY', retryable: true, url, source };
+  return { kind: 'complete', url, source };
 }
 
 /** The Hub stated the content's size/identity and it is not what the plan expects: re-plan. */

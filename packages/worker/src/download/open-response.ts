@@ -41,7 +41,7 @@ export interface OpenedResponse {
 }
 
 export async function openResponse(params: OpenResponseParams): Promise<OpenedResponse> {
-  const { hubOrigin, token, rangeStart, got, timeouts, gate, signal, maxRedirects = 10, checkHubIdentity } = params;
+  const { hubOrigin, gate, signal, checkHubIdentity } = params;
   let url = new URL(params.url);
   let hubEtag: string | undefined;
   let hubSize: number | undefined;
@@ -49,22 +49,7 @@ export async function openResponse(params: OpenResponseParams): Promise<OpenedRe
     const source: HttpSource = sameOrigin(url, hubOrigin) ? 'hub' : 'cdn';
     if (source === 'hub') await gate.wait(signal);
     signal?.throwIfAborted();
-    const headers: Record<string, string> = {
-      // Sizes and Range offsets then refer to the stored bytes; a server that compresses
-      // anyway is decoded by got (decompress) and checked by hash.
-      'accept-encoding': 'identity',
-      'user-agent': 'hfhpc (+got)',
-    };
-    if (source === 'hub' && token) headers.authorization = `Bearer ${token}`;
-    if (rangeStart > 0) headers.range = `bytes=${rangeStart}-`;
-    const stream = got.stream(url, {
-      headers,
-      followRedirect: false,
-      throwHttpErrors: false,
-      decompress: true,
-      retry: { limit: 0 },
-      timeout: { connect: timeouts.connectMs, response: timeouts.firstByteMs },
-    });
+    const stream = request(params, url, source);
     const response = await responseOf(stream, signal);
     const status = response.statusCode;
     const location = response.headers.location;
@@ -88,18 +73,45 @@ export async function openResponse(params: OpenResponseParams): Promise<OpenedRe
     // Read the small redirect body so the socket goes back to the keep-alive pool.
     stream.resume();
     if (source === 'hub') checkHubIdentity?.({ hubEtag, hubSize });
-    const next = new URL(location, url);
-    if (hops + 1 > maxRedirects) {
-      throw new HubError(`more than ${maxRedirects} redirects for ${displayUrl(params.url)}`, { url: displayUrl(params.url) });
-    }
-    if (next.protocol !== 'https:' && !(next.protocol === 'http:' && (url.protocol === 'http:' || isLoopbackHost(next.hostname)))) {
-      throw new HubError(`refusing redirect from ${displayUrl(url.href)} to ${displayUrl(next.href)}`, {
-        url: displayUrl(url.href),
-        hint: 'the Hub redirected to an insecure or unsupported URL; report it',
-      });
-    }
-    url = next;
+    url = nextHop(params, url, location, hops);
   }
+}
+
+/** One request, redirects not followed: the caller checks each hop. */
+function request(params: OpenResponseParams, url: URL, source: HttpSource): GotRequest {
+  const { token, rangeStart, got, timeouts } = params;
+  const headers: Record<string, string> = {
+    // Sizes and Range offsets then refer to the stored bytes; a server that compresses
+    // anyway is decoded by got (decompress) and checked by hash.
+    'accept-encoding': 'identity',
+    'user-agent': 'hfhpc (+got)',
+  };
+  if (source === 'hub' && token) headers.authorization = `Bearer ${token}`;
+  if (rangeStart > 0) headers.range = `bytes=${rangeStart}-`;
+  return got.stream(url, {
+    headers,
+    followRedirect: false,
+    throwHttpErrors: false,
+    decompress: true,
+    retry: { limit: 0 },
+    timeout: { connect: timeouts.connectMs, response: timeouts.firstByteMs },
+  });
+}
+
+/** Where a redirect leads: HTTPS only (plain HTTP from plain HTTP or to loopback), at most `maxRedirects` hops. */
+function nextHop(params: OpenResponseParams, url: URL, location: string, hops: number): URL {
+  const { maxRedirects = 10 } = params;
+  const next = new URL(location, url);
+  if (hops + 1 > maxRedirects) {
+    throw new HubError(`more than ${maxRedirects} redirects for ${displayUrl(params.url)}`, { url: displayUrl(params.url) });
+  }
+  if (next.protocol !== 'https:' && !(next.protocol === 'http:' && (url.protocol === 'http:' || isLoopbackHost(next.hostname)))) {
+    throw new HubError(`refusing redirect from ${displayUrl(url.href)} to ${displayUrl(next.href)}`, {
+      url: displayUrl(url.href),
+      hint: 'the Hub redirected to an insecure or unsupported URL; report it',
+    });
+  }
+  return next;
 }
 
 /** The response, or the request error (connect/first-byte timeout, refused, reset). */

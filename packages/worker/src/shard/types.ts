@@ -1,0 +1,55 @@
+import type { CacheDirs, Claim, Logger, ShardFile, Store } from '@hfhpc/core';
+import type { DownloadFn } from '../download-fn.js';
+import type { DownloadLease } from '../download/index.js';
+import type { DoneRecorder } from '../done-recorder.js';
+import type { ProgressMeter } from '../progress-meter.js';
+import type { RequestGate } from '../throttle-gate.js';
+
+/** Where per-file byte counts go between flushes (core's ProgressBatcher). */
+export interface ProgressSink {
+  update(fileId: number, bytesDone: number): void;
+  /** The file was marked done or failed: drop its unwritten count. */
+  forget(fileId: number): void;
+}
+
+export interface RunShardParams {
+  store: Store;
+  claim: Claim;
+  files: ShardFile[];
+  /** Cache root (absolute). */
+  root: string;
+  hubUrl: string;
+  token?: string;
+  /** Blobs fetched at once. */
+  concurrency: number;
+  download: DownloadFn;
+  gate: RequestGate;
+  meter: ProgressMeter;
+  progress: ProgressSink;
+  /** Finished and failed files (and the stat of blobs this run downloaded and hashed); written in batches. */
+  done: Pick<DoneRecorder, 'done' | 'failed'> & Partial<Pick<DoneRecorder, 'blobVerified'>>;
+  /** Aborted on a stop signal (reason InterruptedError) or a lost lease (LeaseLostError). */
+  signal: AbortSignal;
+  log: Logger;
+  /** Re-hash blobs already at their final path even when recorded done (`plan --force`). */
+  recheckBlobs?: boolean;
+  /** The claim's lease as the download engine checks it (before every write batch and before publishing). */
+  lease?: DownloadLease;
+  /**
+   * The root's folder checker for this shard run (the plan's allow_symlinked_dirs): every cache
+   * folder is made or checked once, and a symlink hfhpc did not make stops the shard. Default:
+   * a new, strict one.
+   */
+  dirs?: CacheDirs;
+}
+
+export interface ShardFailure {
+  repo: string;
+  path: string;
+  error: string;
+}
+
+export interface RunShardResult {
+  filesDone: number;
+  failures: ShardFailure[];
+}
