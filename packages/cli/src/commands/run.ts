@@ -19,7 +19,7 @@ interface RunArgs extends GlobalArgs {
 
 export const command: CommandModule<GlobalArgs, RunArgs> = {
   command: 'run',
-  describe: 'plan, then run the plan\'s batch script on this machine, W array tasks at once (no Slurm)',
+  describe: 'plan, then run its download.sbatch on this machine, W workers at once (no Slurm)',
   builder: (y) =>
     y
       .option('manifest', { type: 'string', demandOption: true, describe: 'manifest file (YAML or JSON)' })
