@@ -62,7 +62,7 @@ describe('hfhpc run --local', () => {
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/plan 2: complete/);
     expect(contentRequests(hub).size).toBe(0);
-  });
+  }, 240_000); // 32 array tasks (8 at once) on a loaded machine
 
   it('--force: every blob on disk is hashed again; only the corrupt one (right size, wrong bytes) is fetched again', async () => {
     ws = workspace();
