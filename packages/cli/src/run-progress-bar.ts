@@ -1,5 +1,5 @@
 import { formatBytes } from '@hfhpc/core';
-import type { LocalProgress, LocalProgressView } from '@hfhpc/worker';
+import type { LocalProgress, LocalProgressView } from './local-progress.js';
 
 /**
  * The live bar of `hfhpc run --local` on a terminal (stderr): the plan's bytes and files, rate

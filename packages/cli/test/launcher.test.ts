@@ -70,9 +70,9 @@ describe('the documented launcher forwards signals', () => {
     child.stdout!.resume();
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      // Both workers are downloading (each holds a lease).
+      // Both array tasks' workers are downloading (each holds a lease).
       await until(() => (stderr.match(/claimed shard/g) ?? []).length >= 2, 60_000, 'two workers holding a shard');
-      expect(processesWith(`work --task-id`).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(root)).length).toBe(2);
+      expect(processesWith(`work --plan-id`).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(root)).length).toBe(2);
       process.kill(child.pid!, 'SIGTERM');
       expect(await exited).toBe(75);
       // No hfhpc process of this run is left, and no shard is still leased.

@@ -20,6 +20,8 @@ export interface PlanWorkSettings {
   concurrency?: number;
   /** `--lease-ttl S` in whole seconds; omitted: the worker's default (120). */
   leaseTtlSeconds?: number;
+  /** `--progress-interval S` in whole seconds (`run --local`); omitted: the worker's default (30). */
+  progressIntervalSeconds?: number;
 }
 
 export interface RenderPlanScriptsParams {
@@ -97,6 +99,7 @@ export async function renderPlanScripts(params: RenderPlanScriptsParams): Promis
         hubUrl: params.hubUrl,
         concurrency: params.work?.concurrency,
         leaseTtlSeconds: params.work?.leaseTtlSeconds,
+        progressIntervalSeconds: params.work?.progressIntervalSeconds,
       }),
     });
     const file = chunks.length === 1 ? `${name}.sbatch` : `${name}-${k}.sbatch`;

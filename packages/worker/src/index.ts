@@ -10,5 +10,4 @@ export { placeSnapshotLink, type PlaceFileParams } from './place-file.js';
 export { resolveUrl } from './resolve-url.js';
 export * from './download/index.js';
 export type { DownloadFn, DownloadRequest, DownloadOutcome } from './download-fn.js';
-export { runLocal, spawnChild, readLocalProgress, type RunLocalParams, type RunLocalResult, type LocalTask, type SpawnTask, type LocalProgress, type LocalProgressView } from './local-run.js';
 export { summarizePlan, formatPlanSummary, type PlanSummary, type DatasetSummary } from './plan-summary.js';

@@ -1,4 +1,5 @@
-// `hfhpc run --local`: the planner plus W local `hfhpc work` processes, through the real CLI.
+// `hfhpc run --local`: the plan, then its rendered download.sbatch run by the LocalScheduler
+// (bash per array task, at most -j at once, each running `hfhpc work`), through the real CLI.
 import { existsSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ const config: FakeHubConfig = {
     },
     { id: 'bigcode/hostile', files: [{ path: 'ok.txt', text: 'fine\n' }] },
     { id: 'bigcode/slow', files: [{ path: 'a.bin', size: '32MiB', lfs: true }, { path: 'b.bin', size: '32MiB', lfs: true }] },
+    { id: 'bigcode/broken', files: [{ path: 'ok.txt', text: 'fine\n' }, { path: 'bad.bin', size: '64KiB', lfs: true }] },
   ],
 };
 
@@ -60,7 +62,7 @@ describe('hfhpc run --local', () => {
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/plan 2: complete/);
     expect(contentRequests(hub).size).toBe(0);
-  });
+  }, 240_000); // 32 array tasks (8 at once) on a loaded machine
 
   it('--force: every blob on disk is hashed again; only the corrupt one (right size, wrong bytes) is fetched again', async () => {
     ws = workspace();
@@ -115,5 +117,47 @@ describe('hfhpc run --local', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('Ctrl-C (SIGINT) mid-run: each batch script gets SIGTERM and forwards it, tasks not yet started never start, exit 75; a second run finishes', async () => {
+    ws = workspace();
+    const m = manifest(ws, 'bigcode/slow');
+    const slow = hub.faults.bandwidth({ host: 'cdn', bytesPerSecond: 4 * 1024 * 1024 });
+    // 2 shards, 1 task at once: task 1 is still pending when the signal comes.
+    const args = ['run', '--manifest', m, '--local', '-j', '1', '--hub-url', hub.hubUrl, '--shards', '2'];
+    const run = runCli(args);
+    await until(() => hub.requests.some((r) => r.host === 'cdn' && r.bytesSent > 0), 30_000, 'the first task downloading');
+    run.child.kill('SIGINT');
+    const res = await within(run.done, 20_000, 'hfhpc run after SIGINT');
+    expect(res.code).toBe(75);
+    expect(res.stderr).toMatch(/SIGINT: stopping the local job/);
+    // The template's own lines: the worker exited 75 after a TERM the script forwarded; nothing requeued.
+    expect(res.stderr).toMatch(/hfhpc: task local-1_0: worker exited 75/);
+    expect(res.stderr).toMatch(/hfhpc: task local-1_0: stopped by TERM .*not requeued/);
+    expect(res.stderr).not.toMatch(/task local-1_1 (starts|on )/);
+    expect(res.stderr).toMatch(/task local-1_0 exited 75/);
+    expect(res.stdout).toMatch(/plan 1: incomplete/);
+    const store = openStore({ path: join(ws.root, '_hfhpc', 'state.sqlite') });
+    try {
+      expect(listShards(store, 1).map((s) => s.owner)).toEqual([null, null]);
+    } finally {
+      store.close();
+    }
+    slow.clear();
+    const again = await runCli(args).done;
+    expect({ code: again.code, stderr: again.code === 0 ? '' : again.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(again.stdout).toMatch(/plan 2: complete/);
+    expect(await checkCache({ root: ws.root, hub, complete: planned('bigcode/slow') })).toEqual([]);
+  });
+
+  it('a file that cannot be fetched intact: its task exits 1, reported per task, and run --local exits 1', async () => {
+    ws = workspace();
+    hub.faults.corruptBytes({ host: 'cdn', path: 'bad.bin', count: 1000 });
+    const res = await runCli(['run', '--manifest', manifest(ws, 'bigcode/broken'), '--local', '-j', '2', '--hub-url', hub.hubUrl, '--shards', '2']).done;
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/task local-1_\d exited 1/);
+    expect(res.stderr).toMatch(/hfhpc: task local-1_\d: worker exited 1/);
+    expect(res.stdout).toMatch(/plan 1: (incomplete|failed)/);
+    expect(res.stdout).toMatch(/files 1\/2/);
   });
 });

@@ -19,17 +19,17 @@ interface RunArgs extends GlobalArgs {
 
 export const command: CommandModule<GlobalArgs, RunArgs> = {
   command: 'run',
-  describe: 'plan, then run the whole job on this machine with W local workers (no Slurm)',
+  describe: 'plan, then run its download.sbatch on this machine, W workers at once (no Slurm)',
   builder: (y) =>
     y
       .option('manifest', { type: 'string', demandOption: true, describe: 'manifest file (YAML or JSON)' })
-      .option('local', { type: 'boolean', default: false, describe: 'run the workers here, as child processes (required: on a cluster use plan --submit)' })
-      .option('jobs', numberOption('--jobs', { min: 1, max: 256, integer: true }, { alias: 'j', default: 2, describe: 'local worker processes (task ids 0..W-1)' }))
+      .option('local', { type: 'boolean', default: false, describe: 'run the array tasks here, as child processes (required: on a cluster use plan --submit)' })
+      .option('jobs', numberOption('--jobs', { min: 1, max: 256, integer: true }, { alias: 'j', default: 2, describe: 'array tasks running at once (the array\'s %W)' }))
       .option('shards', numberOption('--shards', { min: 1, max: 10_000_000, integer: true }, { describe: 'number of shards [default: the manifest, else 4 per worker]' }))
       .option('shard-size', { type: 'string', describe: 'bytes per shard, e.g. 200GB (instead of --shards)' })
       .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { describe: 'files each worker downloads at once [default: the CPUs available]' }))
-      .option('lease-ttl', numberOption('--lease-ttl', { min: 1, max: MAX_SECONDS, unit: 'seconds' }, { describe: 'lease lifetime in seconds [default 120]' }))
-      .option('progress-interval', numberOption('--progress-interval', { min: 1, max: MAX_SECONDS, unit: 'seconds' }, { describe: 'seconds between Progress: lines [default 30]' }))
+      .option('lease-ttl', numberOption('--lease-ttl', { min: 1, max: MAX_SECONDS, integer: true, unit: 'seconds' }, { describe: 'lease lifetime in seconds [default 120]' }))
+      .option('progress-interval', numberOption('--progress-interval', { min: 1, max: MAX_SECONDS, integer: true, unit: 'seconds' }, { describe: 'seconds between Progress: lines [default 30]' }))
       .option('force', { type: 'boolean', default: false, describe: 'every file back to pending: blobs on disk are hashed again and fetched again unless they match' }) as never,
   handler: async (argv) => {
     if (!argv.local) {
@@ -42,8 +42,8 @@ export const command: CommandModule<GlobalArgs, RunArgs> = {
     const manifest = await loadManifest(argv.manifest);
     const cfg = runtimeConfig(argv, { manifest });
     const logger = commandLogger(cfg);
-    const { planDownload } = await import('@hfhpc/planner');
-    const { runLocal } = await import('@hfhpc/worker');
+    const { LocalScheduler, planDownload } = await import('@hfhpc/planner');
+    const { runScriptsLocally } = await import('../run-scripts-locally.js');
     // Several shards per worker let idle workers steal, unless the user or manifest chose.
     const chosen = argv.shards !== undefined || argv['shard-size'] !== undefined || manifest.shards !== undefined || manifest.shardSize !== undefined;
     const plan = await planDownload({
@@ -51,26 +51,25 @@ export const command: CommandModule<GlobalArgs, RunArgs> = {
       argv: globals,
       shards: chosen ? argv.shards : argv.jobs * 4,
       shardSize: argv['shard-size'],
+      // The array's %K: at most -j tasks at once, as on a cluster.
+      maxParallel: argv.jobs,
       force: argv.force,
+      work: { concurrency: argv.concurrency, leaseTtlSeconds: argv['lease-ttl'], progressIntervalSeconds: argv['progress-interval'] },
+      // The same hfhpc entry `hfhpc plan` writes into the scripts it renders for a cluster.
+      hfhpcBin: fileURLToPath(new URL('../bin.js', import.meta.url)),
       logger,
     });
     if (plan.planId === null) throw new UsageError('the plan was not stored');
-    const pass = (flag: string, v: number | undefined): string[] => (v === undefined ? [] : [flag, String(v)]);
-    const result = await runLocal({
-      workers: argv.jobs,
+    const result = await runScriptsLocally({
+      scripts: plan.scripts,
       planId: plan.planId,
       dbPath: plan.dbPath,
-      root: plan.root,
-      hubUrl: plan.hubUrl,
-      cliPath: fileURLToPath(new URL('../bin.js', import.meta.url)),
-      workArgs: [
-        ...pass('--concurrency', argv.concurrency),
-        ...pass('--lease-ttl', argv['lease-ttl']),
-        ...pass('--progress-interval', argv['progress-interval']),
-        '--log-format', cfg.logFormat, '--log-level', cfg.logLevel, ...(cfg.quiet ? ['--quiet'] : []),
-      ],
+      // The tasks log as this command does; sbatch too hands the submitting shell's environment on.
+      scheduler: new LocalScheduler({
+        env: { ...process.env, HFHPC_LOG_FORMAT: cfg.logFormat, HFHPC_LOG_LEVEL: cfg.logLevel, HFHPC_QUIET: cfg.quiet ? '1' : '0' },
+      }),
       log: logger,
-      // On a terminal a live bar (workers' other lines above it); otherwise their plain lines.
+      // On a terminal a live bar (the tasks' other lines above it); otherwise their plain lines.
       view: cfg.quiet || cfg.logFormat !== 'text' ? undefined : await runProgressBar(),
     });
     argv.exitCode = result.exitCode;

@@ -20,6 +20,8 @@ export interface WorkCommandParams {
   concurrency?: number;
   /** Lease time-to-live in seconds; omitted: the worker's default. */
   leaseTtlSeconds?: number;
+  /** Seconds between Progress: lines; omitted: the worker's default. */
+  progressIntervalSeconds?: number;
 }
 
 /** argv of `hfhpc work` for one array (no token: the worker finds it at run time). */
@@ -36,6 +38,7 @@ export function workCommand(params: WorkCommandParams): string[] {
   ];
   if (params.concurrency !== undefined) argv.push('--concurrency', String(checkInt('concurrency', params.concurrency, 1)));
   if (params.leaseTtlSeconds !== undefined) argv.push('--lease-ttl', String(checkInt('leaseTtlSeconds', params.leaseTtlSeconds, 1)));
+  if (params.progressIntervalSeconds !== undefined) argv.push('--progress-interval', String(checkInt('progressIntervalSeconds', params.progressIntervalSeconds, 1)));
   return argv;
 }
 

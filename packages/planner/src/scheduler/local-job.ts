@@ -146,16 +146,33 @@ export class LocalJob {
     this.#settle();
   }
 
-  /** Send `signal` to every running task (its process group for scripts). */
-  signal(signal: NodeJS.Signals): void {
-    for (const t of this.#tasks) if (t.state === 'RUNNING') this.#kill(t, signal);
+  /**
+   * Stop every task as `scancel --batch --signal` and the job's end would: pending tasks never
+   * start; each running task's own process (the batch shell, whose trap forwards the signal to
+   * the worker) gets `signal`, and its whole process group SIGKILL after killWaitMs.
+   */
+  stop(signal: NodeJS.Signals): void {
+    for (const t of this.#tasks) {
+      if (isTerminal(t.state)) continue;
+      t.cancelled = true;
+      if (t.state === 'PENDING') {
+        t.state = 'CANCELLED';
+        t.reason = 'None';
+        continue;
+      }
+      if (t.killTimer) continue; // already stopping
+      this.#kill(t, signal, false);
+      t.killTimer = setTimeout(() => this.#kill(t, 'SIGKILL'), this.#p.killWaitMs);
+      t.killTimer.unref();
+    }
+    this.#settle();
   }
 
-  #kill(t: Task, signal: NodeJS.Signals): void {
+  #kill(t: Task, signal: NodeJS.Signals, group = t.group): void {
     const pid = t.child?.pid;
     if (pid === undefined) return;
     try {
-      process.kill(t.group ? -pid : pid, signal);
+      process.kill(group ? -pid : pid, signal);
     } catch {
       // Already gone: its exit is on the way.
     }

@@ -1,8 +1,10 @@
-// The Scheduler without Slurm: tasks are local processes (`hfhpc run --local`), and a batch
-// script can be "submitted" too, honouring its --array (with %K), --output/--error patterns,
-// --open-mode and --job-name, and an afterok/afterany dependency, so the same scripts and the
-// same conformance suite run on a laptop.
+// The Scheduler without Slurm, and hfhpc's one local launcher: a batch script is "submitted" and
+// run with bash per array task, with Slurm's variables (slurm-env.ts), honouring its --array
+// (with %K), --output/--error patterns, --open-mode, --job-name and --cpus-per-task, and an
+// afterok/afterany dependency, so the same scripts and the same conformance suite run on a
+// laptop. `hfhpc run --local` submits the plan's rendered download.sbatch here.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { hostname, userInfo } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -10,6 +12,7 @@ import { UsageError } from '@hfhpc/core';
 import { compareJobStates } from './job-state.js';
 import { LocalJob, type DependencyCheck } from './local-job.js';
 import { expandOutputPattern, parseScriptDirectives } from './sbatch-directives.js';
+import { slurmTaskEnv } from './slurm-env.js';
 import type { JobState, Scheduler, SubmitParams } from './types.js';
 
 export interface LocalSchedulerOptions {
@@ -21,36 +24,18 @@ export interface LocalSchedulerOptions {
   killWaitMs?: number;
 }
 
-export interface SpawnParams {
-  /** Tasks to run, indices 0…taskCount-1. */
-  taskCount: number;
-  /** argv of task i, program first. */
-  makeArgs: (index: number) => readonly string[];
-  /** Variables added to task i's environment. */
-  makeEnv?: (index: number) => NodeJS.ProcessEnv;
-  /** Default: this process's. */
-  cwd?: string;
-  /** Where stdout and stderr of task i go: `inherit` (default), `ignore`, or a file (appended to). */
-  output?: 'inherit' | 'ignore' | ((index: number) => string);
-  /** Tasks at once. Default: all. */
-  maxParallel?: number;
-}
-
-/** What `spawn` returns. */
-export interface LocalArray {
-  /** `local-<n>`: also usable with `jobStates` and `cancel`. */
-  readonly jobId: string;
-  /** Resolves when every task ended: exit code per task; a signal n counts as 128+n, a task cancelled before it started as 143. */
-  wait(): Promise<number[]>;
-  /** Send a signal to every running task (e.g. forward Ctrl-C as SIGINT). */
-  signal(signal: NodeJS.Signals): void;
-  /** SIGTERM running tasks (SIGKILL after killWaitMs); pending ones never start. */
-  cancel(): void;
+/** `submit` with what only a local run can do. */
+export interface LocalSubmitParams extends SubmitParams {
+  /**
+   * Each line a task writes (stdout or stderr), instead of the script's --output/--error files:
+   * `hfhpc run --local` shows its tasks' lines on its own terminal. Default: the files, as sbatch.
+   */
+  onLine?: (line: string, taskId: number | null) => void;
 }
 
 // Files are opened for appending by both streams, so stdout and stderr interleave without
-// overwriting each other; truncation, when asked for, happens before.
-type Io = 'inherit' | 'ignore' | { file: string; append: true };
+// overwriting each other; truncation, when asked for, happens before. 'pipe': read by onLine.
+type Io = 'pipe' | { file: string; append: true };
 
 // %u in an output pattern; containers may run as a uid without a passwd entry.
 function userName(env: NodeJS.ProcessEnv): string {
@@ -87,7 +72,7 @@ export class LocalScheduler implements Scheduler {
     for (const job of this.#jobs.values()) job.pump();
   };
 
-  #run(argv: readonly string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; stdout: Io; stderr: Io; group: boolean }) {
+  #run(argv: readonly string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; stdout: Io; stderr: Io; onLine?: (line: string) => void }) {
     const child = execa(argv[0], argv.slice(1), {
       reject: false,
       env: opts.env,
@@ -97,48 +82,17 @@ export class LocalScheduler implements Scheduler {
       stdout: opts.stdout,
       stderr: opts.stderr,
       // A script's children share its process group, so cancel reaches all of them (as Slurm's
-      // proctrack does); plain tasks stay in ours, so Ctrl-C on a terminal reaches them too.
-      detached: opts.group,
+      // proctrack does), and a Ctrl-C on our terminal reaches only us: we decide what to forward.
+      detached: true,
       buffer: false,
     });
-    return { child, group: opts.group };
-  }
-
-  /** Run `taskCount` local processes; see `LocalArray`. */
-  spawn(params: SpawnParams): LocalArray {
-    const { taskCount } = params;
-    if (!Number.isInteger(taskCount) || taskCount < 1) throw new UsageError(`task count must be a whole number ≥ 1, got ${taskCount}`);
-    const id = this.#newId();
-    const job = new LocalJob({
-      id,
-      indices: Array.from({ length: taskCount }, (_, i) => i),
-      maxParallel: params.maxParallel,
-      killWaitMs: this.#killWaitMs,
-      onTaskEnd: this.#pumpAll,
-      launch: (index) => {
-        const i = index ?? 0;
-        const argv = params.makeArgs(i);
-        if (argv.length === 0) throw new UsageError(`task ${i}: empty command`);
-        const out = params.output ?? 'inherit';
-        const io: Io = typeof out === 'function' ? { file: out(i), append: true } : out;
-        return this.#run(argv, { env: { ...this.#env, ...params.makeEnv?.(i) }, cwd: params.cwd, stdout: io, stderr: io, group: false });
-      },
-    });
-    this.#jobs.set(id, job);
-    job.pump();
-    return {
-      jobId: id,
-      wait: async () => {
-        await job.ended;
-        return job.states().map((s) => (s.exitCode ?? (s.signal !== null ? 128 + s.signal : 143)));
-      },
-      signal: (signal) => job.signal(signal),
-      cancel: () => job.cancel(),
-    };
+    const onLine = opts.onLine;
+    if (onLine) for (const input of [child.stdout, child.stderr]) if (input) createInterface({ input, crlfDelay: Infinity }).on('line', onLine);
+    return { child, group: true };
   }
 
   /** Run a batch script locally, as sbatch would (see the file comment). Resolves to `local-<n>`. */
-  async submit(params: SubmitParams): Promise<string> {
+  async submit(params: LocalSubmitParams): Promise<string> {
     const scriptPath = resolve(params.cwd ?? process.cwd(), params.scriptPath);
     let text: string;
     try {
@@ -151,6 +105,7 @@ export class LocalScheduler implements Scheduler {
     const id = this.#newId();
     const cwd = params.cwd ?? process.cwd();
     const jobName = d.jobName ?? basename(scriptPath);
+    const { onLine } = params;
     const job = new LocalJob({
       id,
       indices: d.array?.indices ?? null,
@@ -159,24 +114,38 @@ export class LocalScheduler implements Scheduler {
       dependency,
       onTaskEnd: this.#pumpAll,
       launch: (taskId) => {
+        const env: NodeJS.ProcessEnv = { ...this.#env, ...slurmTaskEnv({ jobId: id, taskId, jobName, submitDir: cwd, directives: d }) };
+        const argv = [this.#shell, scriptPath];
+        if (onLine) return this.#run(argv, { env, cwd, stdout: 'pipe', stderr: 'pipe', onLine: (line) => onLine(line, taskId) });
         const jobId = taskId === null ? id : `${id}_${taskId}`;
         const pattern = { arrayJobId: id, taskId, jobId, jobName, user: userName(this.#env), host: hostname() };
         const files = [d.output, d.error ?? d.output].map((p) => resolve(cwd, expandOutputPattern({ ...pattern, pattern: p })));
         if (d.openMode === 'truncate') for (const f of new Set(files)) writeFileSync(f, '');
-        const env: NodeJS.ProcessEnv = {
-          ...this.#env,
-          SLURM_JOB_ID: jobId,
-          SLURM_JOB_NAME: jobName,
-          SLURM_SUBMIT_DIR: cwd,
-          ...(taskId === null ? {} : { SLURM_ARRAY_JOB_ID: id, SLURM_ARRAY_TASK_ID: String(taskId), SLURM_ARRAY_TASK_COUNT: String(d.array!.indices.length) }),
-        };
         const [stdout, stderr] = files.map((file): Io => ({ file, append: true }));
-        return this.#run([this.#shell, scriptPath], { env, cwd, stdout, stderr, group: true });
+        return this.#run(argv, { env, cwd, stdout, stderr });
       },
     });
     this.#jobs.set(id, job);
     job.pump();
     return id;
+  }
+
+  /** Resolves once every task of a local job ended, with their states (sorted by task). */
+  async wait(jobId: string): Promise<JobState[]> {
+    const job = this.#jobs.get(jobId);
+    if (!job) throw new UsageError(`unknown local job ${jobId}`);
+    await job.ended;
+    return job.states();
+  }
+
+  /**
+   * Stop a job as Slurm's `scancel --batch --signal` would, then end it: pending tasks never
+   * start; each running batch script gets `signal` (the download template's trap forwards it to
+   * `hfhpc work`, which releases its lease and exits 75); SIGKILL to what is left after
+   * killWaitMs. Nothing is requeued.
+   */
+  stop(jobId: string, signal: NodeJS.Signals = 'SIGTERM'): void {
+    this.#jobs.get(jobId)?.stop(signal);
   }
 
   // afterok / afterany on local jobs (Slurm's other kinds have no local meaning).

@@ -12,12 +12,15 @@ export interface ScriptDirectives {
   /** `--job-name`/`-J`; absent: the script's file name. */
   jobName?: string;
   openMode: 'append' | 'truncate';
+  /** `--cpus-per-task`/`-c`: a task sees it as `SLURM_CPUS_PER_TASK`. */
+  cpusPerTask?: number;
 }
 
 const LONG: Record<string, keyof Omit<ScriptDirectives, 'array'> | 'array'> = {
   '--array': 'array', '--output': 'output', '--error': 'error', '--job-name': 'jobName', '--open-mode': 'openMode',
+  '--cpus-per-task': 'cpusPerTask',
 };
-const SHORT: Record<string, keyof typeof LONG> = { '-a': '--array', '-o': '--output', '-e': '--error', '-J': '--job-name' };
+const SHORT: Record<string, keyof typeof LONG> = { '-a': '--array', '-o': '--output', '-e': '--error', '-J': '--job-name', '-c': '--cpus-per-task' };
 
 // Words of one directive line; sbatch strips '…' and "…" quotes and knows no escapes.
 function words(text: string): string[] {
@@ -57,6 +60,7 @@ export function parseScriptDirectives(script: string): ScriptDirectives {
     ...(found.error !== undefined ? { error: found.error } : {}),
     ...(found.jobName !== undefined ? { jobName: found.jobName } : {}),
     openMode,
+    ...(found.cpusPerTask !== undefined && /^\d+$/.test(found.cpusPerTask) ? { cpusPerTask: Number(found.cpusPerTask) } : {}),
   };
 }
 

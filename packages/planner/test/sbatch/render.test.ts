@@ -91,6 +91,15 @@ describe('golden files (UPDATE_GOLDEN=1 rewrites them)', () => {
   });
 });
 
+describe('workCommand', () => {
+  test('writes --progress-interval only when given (run --local passes its own), a whole number of seconds', () => {
+    const base = { nodePath: NODE, hfhpcBin: BIN, planId: 1, db: '/scratch/hf/state.sqlite', root: '/scratch/hf', hubUrl: 'https://huggingface.co' };
+    expect(workCommand(base)).not.toContain('--progress-interval');
+    expect(workCommand({ ...base, progressIntervalSeconds: 5 }).slice(-2)).toEqual(['--progress-interval', '5']);
+    expect(() => workCommand({ ...base, progressIntervalSeconds: 0.5 })).toThrow(UsageError);
+  });
+});
+
 describe('renderSbatch', () => {
   test('writes #SBATCH lines sorted, before the first command', () => {
     const lines = renderSbatch(basic({ time: '90', mem: '2000', account: 'a1' })).split('\n');

@@ -1,4 +1,5 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,9 +20,9 @@ describe('LocalScheduler conformance', () => {
   });
 });
 
-describe('LocalScheduler.spawn', () => {
+describe('LocalScheduler: what only a local run does', () => {
   let dir: string;
-  const scheduler = new LocalScheduler({ killWaitMs: 2000 });
+  const scheduler = new LocalScheduler({ killWaitMs: 5000 });
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hfhpc-local-'));
   });
@@ -30,71 +31,70 @@ describe('LocalScheduler.spawn', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function waitForText(file: string, text: string): Promise<void> {
-    for (let i = 0; i < 400; i++) {
-      const content = await readFile(file, 'utf8').catch(() => '');
-      if (content.includes(text)) return;
-      await sleep(25);
-    }
-    throw new Error(`${file} never contained ${JSON.stringify(text)}`);
+  async function script(name: string, directives: string[], body: string): Promise<string> {
+    const path = join(dir, `${name}.sbatch`);
+    await writeFile(path, `#!/bin/bash\n${directives.map((d) => `#SBATCH ${d}\n`).join('')}\n${body}\n`);
+    return path;
   }
 
-  test('runs every task with its own args and env, and returns their exit codes in order', async () => {
-    const array = scheduler.spawn({
-      taskCount: 3,
-      makeArgs: (i) => [process.execPath, TASK, String(i), String(i === 1 ? 4 : 0)],
-      makeEnv: (i) => ({ HFHPC_TEST_TAG: `t${i}` }),
-      output: (i) => join(dir, `spawn-${i}.log`),
-    });
-    expect(await array.wait()).toEqual([0, 4, 0]);
-    for (const i of [0, 1, 2]) expect(await readFile(join(dir, `spawn-${i}.log`), 'utf8')).toBe(`task ${i} tag=t${i}\n`);
-    const states = await scheduler.jobStates([array.jobId]);
-    expect(states.map((s) => [s.jobId, s.state, s.exitCode])).toEqual([
-      [`${array.jobId}_0`, 'COMPLETED', 0],
-      [`${array.jobId}_1`, 'FAILED', 4],
-      [`${array.jobId}_2`, 'COMPLETED', 0],
-    ]);
+  async function until(check: () => boolean, what: string): Promise<void> {
+    for (let i = 0; i < 1200; i++) {
+      if (check()) return;
+      await sleep(25);
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  test('each array task runs with bash and Slurm\'s variables; onLine gets every line of stdout and stderr, no log file is written', async () => {
+    const vars = ['SLURM_JOB_ID', 'SLURM_ARRAY_JOB_ID', 'SLURM_ARRAY_TASK_ID', 'SLURM_ARRAY_TASK_COUNT', 'SLURM_ARRAY_TASK_MIN', 'SLURM_ARRAY_TASK_MAX', 'SLURM_JOB_NAME', 'SLURM_CPUS_PER_TASK', 'SLURM_SUBMIT_DIR'];
+    const s = await script('env', ['--array=2,5,9%2', '--job-name=envs', '--cpus-per-task=3', `--output=${dir}/env-%a.out`], `echo "${vars.map((v) => `${v}=$${v}`).join(' ')}"\necho "to stderr $SLURM_ARRAY_TASK_ID" >&2`);
+    const lines: [string, number | null][] = [];
+    const id = await scheduler.submit({ scriptPath: s, cwd: dir, onLine: (line, taskId) => lines.push([line, taskId]) });
+    const states = await scheduler.wait(id);
+    expect(states.map((t) => [t.jobId, t.state, t.exitCode])).toEqual([2, 5, 9].map((i) => [`${id}_${i}`, 'COMPLETED', 0]));
+    for (const i of [2, 5, 9]) {
+      const env = `SLURM_JOB_ID=${id}_${i} SLURM_ARRAY_JOB_ID=${id} SLURM_ARRAY_TASK_ID=${i} SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_MIN=2 SLURM_ARRAY_TASK_MAX=9 SLURM_JOB_NAME=envs SLURM_CPUS_PER_TASK=3 SLURM_SUBMIT_DIR=${dir}`;
+      expect(lines.filter(([, t]) => t === i).map(([l]) => l).sort()).toEqual([env, `to stderr ${i}`].sort());
+    }
+    expect(existsSync(join(dir, 'env-2.out'))).toBe(false);
   });
 
-  test('forwards a signal to running tasks, which exit 75', async () => {
-    const array = scheduler.spawn({
-      taskCount: 2,
-      makeArgs: (i) => [process.execPath, TASK, String(i), '0', '--until-signal'],
-      output: (i) => join(dir, `sig-${i}.log`),
-    });
-    await waitForText(join(dir, 'sig-0.log'), 'ready');
-    await waitForText(join(dir, 'sig-1.log'), 'ready');
-    array.signal('SIGINT');
-    expect(await array.wait()).toEqual([75, 75]);
-    expect(await readFile(join(dir, 'sig-1.log'), 'utf8')).toContain('task 1 got SIGINT');
+  test('stop: pending tasks never start, each running batch shell alone gets SIGTERM and its trap forwards it; exit codes as the worker gave them', async () => {
+    // The download template's pattern: the program in the background, stop signals forwarded.
+    const body = [
+      'worker=',
+      'forward() { echo "shell got $1"; if [ -n "$worker" ]; then kill -s "$1" "$worker"; fi; }',
+      "trap 'forward TERM' TERM",
+      `'${process.execPath}' '${TASK}' "$SLURM_ARRAY_TASK_ID" 0 --until-signal &`,
+      'worker=$!',
+      'while :; do wait "$worker"; rc=$?; if [ "$rc" -gt 128 ] && kill -0 "$worker" 2>/dev/null; then continue; fi; break; done',
+      'echo "worker exited $rc"',
+      'exit "$rc"',
+    ].join('\n');
+    const s = await script('stop', ['--array=0-2%2'], body);
+    const lines: string[] = [];
+    const id = await scheduler.submit({ scriptPath: s, cwd: dir, onLine: (line, taskId) => lines.push(`${taskId}: ${line}`) });
+    await until(() => lines.includes('0: task 0 ready') && lines.includes('1: task 1 ready'), 'two tasks ready');
+    expect((await scheduler.jobStates([id])).map((t) => [t.taskId, t.state, t.reason])).toEqual([[0, 'RUNNING', 'None'], [1, 'RUNNING', 'None'], [2, 'PENDING', 'JobArrayTaskLimit']]);
+    scheduler.stop(id);
+    const states = await scheduler.wait(id);
+    expect(states.map((t) => [t.taskId, t.state, t.exitCode])).toEqual([[0, 'CANCELLED', 75], [1, 'CANCELLED', 75], [2, 'CANCELLED', null]]);
+    for (const i of [0, 1]) {
+      // The shell's trap ran (so the signal went to the shell), and the task got it once, from the trap.
+      expect(lines.filter((l) => l.startsWith(`${i}: `))).toEqual(expect.arrayContaining([`${i}: shell got TERM`, `${i}: task ${i} got SIGTERM`, `${i}: worker exited 75`]));
+      expect(lines.filter((l) => l === `${i}: task ${i} got SIGTERM`)).toHaveLength(1);
+    }
+    expect(lines.some((l) => l.startsWith('2: '))).toBe(false);
   });
 
-  test('keeps to maxParallel: the second task starts only after the first ended', async () => {
-    const array = scheduler.spawn({
-      taskCount: 2,
-      maxParallel: 1,
-      makeArgs: (i) => [process.execPath, TASK, String(i), '0', '--until-signal'],
-      output: (i) => join(dir, `par-${i}.log`),
-    });
-    await waitForText(join(dir, 'par-0.log'), 'ready');
-    const [first, second] = await scheduler.jobStates([array.jobId]);
-    expect([first.state, second.state, second.reason]).toEqual(['RUNNING', 'PENDING', 'JobArrayTaskLimit']);
-    await scheduler.cancel(`${array.jobId}_0`);
-    await waitForText(join(dir, 'par-1.log'), 'ready');
-    array.cancel();
-    // SIGTERM reaches the task's handler: exit 75, recorded as CANCELLED.
-    expect(await array.wait()).toEqual([75, 75]);
-    expect((await scheduler.jobStates([array.jobId])).map((s) => s.state)).toEqual(['CANCELLED', 'CANCELLED']);
+  test('a shell that cannot start fails the task with 127 (JobLaunchFailure) instead of throwing', async () => {
+    const broken = new LocalScheduler({ shell: join(dir, 'no-such-shell') });
+    const id = await broken.submit({ scriptPath: await script('plain', [], 'true'), cwd: dir, onLine: () => undefined });
+    expect(await broken.wait(id)).toEqual([expect.objectContaining({ state: 'FAILED', reason: 'JobLaunchFailure', exitCode: 127 })]);
   });
 
-  test('a task whose program does not exist fails with 127 instead of throwing', async () => {
-    const array = scheduler.spawn({ taskCount: 1, makeArgs: () => [join(dir, 'no-such-program')], output: 'ignore' });
-    expect(await array.wait()).toEqual([127]);
-    expect(await scheduler.jobStates([array.jobId])).toEqual([expect.objectContaining({ state: 'FAILED', reason: 'JobLaunchFailure' })]);
-  });
-
-  test('refuses a bad task count and an unsupported dependency', async () => {
-    expect(() => scheduler.spawn({ taskCount: 0, makeArgs: () => ['/bin/true'] })).toThrow(UsageError);
+  test('refuses an unsupported dependency, and waiting on a job it never issued', async () => {
     await expect(scheduler.submit({ scriptPath: TASK, dependency: 'afterok:12' })).rejects.toThrow(/local jobs support/);
+    await expect(scheduler.wait('local-999')).rejects.toThrow(UsageError);
   });
 });
