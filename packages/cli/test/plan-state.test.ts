@@ -9,7 +9,7 @@ import {
   claimShard, createPlan, finishShard, markFileDone, markFileFailed, markFileRunning, openStore, ProgressBatcher, releaseLease,
   type NewPlanFile, type Store,
 } from '@hfhpc/core';
-import { readStatus } from '@hfhpc/planner';
+import { readStatus } from '@hfhpc/ops';
 import { formatPlanSummary, summarizePlan } from '@hfhpc/worker';
 
 const A = 'org/mixed'; // done + failed + pending: the worker used to call it failed, status pending

@@ -33,8 +33,7 @@ import { assertRootWritable, preflight, type PreflightParams } from './preflight
 import { readPlanFiles, type PreviousFile } from './previous-plan.js';
 import { renderPlanScripts, type PlanWorkSettings } from './render-plan-scripts.js';
 import { assignShards } from './shard.js';
-import { detectMaxArraySize } from './sbatch/max-array-size.js';
-import type { Exec } from './scheduler/exec.js';
+import { detectMaxArraySize, type Exec } from '@hfhpc/scheduler';
 import { submitScripts, type SubmitSeams } from './submit-scripts.js';
 
 export interface PlanDownloadParams extends PlanSettingsInput, SubmitSeams {

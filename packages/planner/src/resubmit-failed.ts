@@ -14,8 +14,7 @@ import type { PlanSlurmSettings, PlanWorkSettings } from './render-plan-scripts.
 import { renderPlanScripts } from './render-plan-scripts.js';
 import { resetFailedShards } from './reset-failed-shards.js';
 import { timeLeadWarning } from './sbatch/check-values.js';
-import { detectMaxArraySize } from './sbatch/max-array-size.js';
-import type { Exec } from './scheduler/exec.js';
+import { detectMaxArraySize, type Exec } from '@hfhpc/scheduler';
 import { submitScripts, type SubmitSeams } from './submit-scripts.js';
 
 export interface ResubmitFailedParams extends SubmitSeams {

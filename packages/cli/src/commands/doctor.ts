@@ -10,7 +10,7 @@ interface DoctorArgs extends GlobalArgs {
 
 /** The newest plan's root and hub URL, when the database exists and can be read. */
 async function fromPlan(dbPath: string): Promise<{ root: string; hubUrl: string } | undefined> {
-  const { openDbReadonly, planDefaults } = await import('@hfhpc/planner');
+  const { openDbReadonly, planDefaults } = await import('@hfhpc/ops');
   try {
     const db = openDbReadonly(dbPath);
     if (!db) return undefined;
@@ -34,7 +34,7 @@ export const command: CommandModule<GlobalArgs, DoctorArgs> = {
   handler: async (argv) => {
     const env = process.env;
     const cfg = runtimeConfig(argv, { env });
-    const { formatDoctor, runDoctor } = await import('@hfhpc/planner');
+    const { formatDoctor, runDoctor } = await import('@hfhpc/ops');
     const plan = await fromPlan(cfg.dbPath);
     const report = await runDoctor({
       ...withPlanDefaults(cfg, plan),

@@ -10,3 +10,5 @@ export { LocalScheduler, type LocalSchedulerOptions, type SpawnParams, type Loca
 export { parseScriptDirectives, expandOutputPattern, type ScriptDirectives } from './sbatch-directives.js';
 export { waitForJobs, type WaitForJobsParams } from './wait-for-jobs.js';
 export { pickScheduler, type PickSchedulerParams } from './pick-scheduler.js';
+export { parseArraySpec, formatArraySpec, type ArraySpec } from './array-spec.js';
+export { detectMaxArraySize, DEFAULT_MAX_ARRAY_SIZE, type DetectMaxArraySizeParams } from './max-array-size.js';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { SchedulerError } from '@hfhpc/core';
-import { waitForJobs, type JobState, type Scheduler } from '../../src/scheduler/index.js';
+import { waitForJobs, type JobState, type Scheduler } from '../src/index.js';
 
 function row(jobId: string, state: JobState['state']): JobState {
   return { jobId, arrayJobId: jobId.split('_')[0], taskId: Number(jobId.split('_')[1]), state, reason: 'None', exitCode: null, signal: null, restarts: 0 };

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { waitForJobs, type JobState, type Scheduler } from '../../src/scheduler/index.js';
+import { waitForJobs, type JobState, type Scheduler } from '../src/index.js';
 
 export interface ConformanceParams {
   make: () => Scheduler;

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startFakeHub, type FakeHub } from '@hfhpc/fakehub';
-import { runCli } from '../status/cli.js';
+import { runCli } from '../../ops/test/status/cli.js';
 
 const TOKEN = 'hf_verifyAfterSecret0123456789';
 let hub: FakeHub;

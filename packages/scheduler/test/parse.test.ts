@@ -2,7 +2,7 @@
 import { describe, expect, test } from '@jest/globals';
 import {
   decodeWaitStatus, expandOutputPattern, normaliseState, parseSacct, parseScriptDirectives, parseSqueue,
-} from '../../src/scheduler/index.js';
+} from '../src/index.js';
 
 describe('parseSqueue', () => {
   test('array tasks, a plain job, and exit statuses as raw wait statuses', () => {

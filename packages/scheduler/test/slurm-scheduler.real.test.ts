@@ -1,5 +1,5 @@
 // The conformance suite on the real dev cluster (scripts/dev-slurm.sh start).
-import { SlurmScheduler } from '../../src/scheduler/index.js';
+import { SlurmScheduler } from '../src/index.js';
 import { schedulerConformance } from './conformance.js';
 import { describeSlurm } from './slurm-test-mode.js';
 

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { ExitCode, SchedulerError, UsageError } from '@hfhpc/core';
-import { SlurmScheduler, pickScheduler } from '../../src/scheduler/index.js';
-import { detectMaxArraySize } from '../../src/sbatch/index.js';
+import { SlurmScheduler, detectMaxArraySize, pickScheduler } from '../src/index.js';
 
 let bin: string;
 let env: NodeJS.ProcessEnv;

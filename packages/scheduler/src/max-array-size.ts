@@ -1,5 +1,5 @@
 // The cluster's MaxArraySize: the highest array index it accepts is this value minus one.
-import { execaExec, type Exec } from '../scheduler/exec.js';
+import { execaExec, type Exec } from './exec.js';
 
 export interface DetectMaxArraySizeParams {
   /** Runs `scontrol show config`. Default: execa. */

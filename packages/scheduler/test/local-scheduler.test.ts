@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { UsageError } from '@hfhpc/core';
-import { LocalScheduler, type Scheduler } from '../../src/scheduler/index.js';
+import { LocalScheduler, type Scheduler } from '../src/index.js';
 import { schedulerConformance } from './conformance.js';
 
 const TASK = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'task.mjs');

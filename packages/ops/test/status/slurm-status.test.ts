@@ -4,9 +4,9 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { claimShard, setPlanJobIds } from '@hfhpc/core';
-import { SlurmScheduler, waitForJobs } from '../../src/scheduler/index.js';
+import { SlurmScheduler, waitForJobs } from '@hfhpc/scheduler';
 import { collectStatus, formatStatusText } from '../../src/status/index.js';
-import { describeSlurm } from '../scheduler/slurm-test-mode.js';
+import { describeSlurm } from '../../../scheduler/test/slurm-test-mode.js';
 import { makeCache, type CacheFixture } from '../verify/cache-fixture.js';
 import { runCli } from './cli.js';
 

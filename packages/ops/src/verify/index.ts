@@ -3,4 +3,3 @@ export { checkBlobs, type BlobCheck, type BlobResult, type BlobVerdict, type Che
 export { quarantineDir } from './quarantine.js';
 export type { UnplannedBlob } from './unplanned-blobs.js';
 export { formatVerify } from './format-verify.js';
-export { submitVerifyAfter, type SubmitVerifyAfterParams, type SubmittedVerify } from './verify-after.js';

@@ -1,6 +1,6 @@
 // The `#SBATCH` options of a script that a local run honours: which tasks, where output goes.
 // sbatch reads them from the lines after `#!` up to the first command; so does this.
-import { parseArraySpec } from '../sbatch/array-spec.js';
+import { parseArraySpec } from './array-spec.js';
 
 export interface ScriptDirectives {
   /** From `--array`/`-a`; absent: one plain job. */

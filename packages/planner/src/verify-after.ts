@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { getPlan, openStore, StateError, UsageError } from '@hfhpc/core';
-import { DEFAULT_HFHPC_BIN, planDir, sbatchResources, type PlanSlurmSettings } from '../render-plan-scripts.js';
-import { renderVerifySbatch } from '../sbatch/render.js';
-import { readSbatchTemplate } from '../sbatch/template.js';
-import { verifyCommand } from '../sbatch/work-command.js';
-import { writeSbatchScript } from '../sbatch/write-script.js';
-import type { Scheduler } from '../scheduler/types.js';
+import { DEFAULT_HFHPC_BIN, planDir, sbatchResources, type PlanSlurmSettings } from './render-plan-scripts.js';
+import { renderVerifySbatch } from './sbatch/render.js';
+import { readSbatchTemplate } from './sbatch/template.js';
+import { verifyCommand } from './sbatch/work-command.js';
+import { writeSbatchScript } from './sbatch/write-script.js';
+import type { Scheduler } from '@hfhpc/scheduler';
 
 export interface SubmitVerifyAfterParams {
   /** Submits the script (`SlurmScheduler`). */

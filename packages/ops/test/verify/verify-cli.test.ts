@@ -6,7 +6,7 @@ import { closeSync, openSync, readdirSync, rmSync, statSync, utimesSync, writeFi
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { setup, type TestEnv } from '../plan-helpers.js';
+import { setup, type TestEnv } from '../../../planner/test/plan-helpers.js';
 
 const BIN = fileURLToPath(new URL('../../../cli/dist/bin.js', import.meta.url));
 

@@ -1,5 +1,5 @@
 // `sacct -X -n -P -o JobID,JobIDRaw,State,ExitCode,Reason` output → JobState rows.
-import { parseArraySpec } from '../sbatch/array-spec.js';
+import { parseArraySpec } from './array-spec.js';
 import { isTerminal, normaliseState, parseExitCodeColumn } from './job-state.js';
 import type { JobState } from './types.js';
 
