@@ -1,6 +1,5 @@
 // The one seam through which the scheduler code runs Slurm's commands, so tests can put fakes
 // on PATH or pass a function instead.
-import { execa } from 'execa';
 
 export interface ExecResult {
   /** Exit code; 127 when the program could not be started (not installed). */
@@ -22,6 +21,8 @@ export type Exec = (file: string, args: readonly string[], options?: ExecOptions
 
 /** The default `Exec`: execa without a shell, output collected as text. */
 export const execaExec: Exec = async (file, args, options = {}) => {
+  // execa is loaded by the first command run through here, not at import.
+  const { execa } = await import('execa');
   const r = await execa(file, args, {
     reject: false,
     env: options.env,

@@ -49,11 +49,10 @@ export const command: CommandModule<GlobalArgs, StatusArgs> = {
       .option('slurm', { type: 'boolean', default: true, describe: 'ask squeue/sacct about the plan\'s jobs (--no-slurm: database only)' }) as never,
   handler: async (argv) => {
     const { cfg } = await storedPlanConfig(argv);
-    const { RateTracker, collectStatus } = await import('@hfhpc/ops');
+    const { RateTracker, collectStatus, slurmJobStates } = await import('@hfhpc/ops');
     const format = argv.json ? 'json' : argv.format;
     const store = openStore({ path: cfg.dbPath, readonly: true, create: false });
-    // The scheduler package (and execa behind it) is loaded only when Slurm is asked.
-    const scheduler = argv.slurm ? new (await import('@hfhpc/scheduler')).SlurmScheduler() : undefined;
+    const scheduler = argv.slurm ? slurmJobStates() : undefined;
     const tracker = argv.watch === undefined ? undefined : new RateTracker(argv['rate-window'] * 1000);
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();

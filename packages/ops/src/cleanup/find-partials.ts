@@ -1,5 +1,4 @@
 import path from 'node:path';
-import fg from 'fast-glob';
 import { parsePartialName } from '@hfhpc/core';
 
 /** A partial download in the cache layout: `<root>/datasets--org--name/blobs/<etag>[.<tag>].incomplete`. */
@@ -27,6 +26,8 @@ export interface PartialFile {
 
 /** Every hfhpc partial file under `root`, found with one fast-glob walk of the blobs folders. */
 export async function findPartials(params: { root: string }): Promise<PartialFile[]> {
+  // fast-glob is loaded when this runs, not when @hfhpc/ops is imported (status never needs it).
+  const { default: fg } = await import('fast-glob');
   const entries = await fg('datasets--*/blobs/*.incomplete', {
     cwd: params.root,
     absolute: true,

@@ -1,6 +1,5 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import fg from 'fast-glob';
 import { hostname } from 'node:os';
 import { CacheDirs, StaleFenceError, expireLeases, leaseHolderAlive, leasedBlobs, listLeases, releaseLease, repoFolderName, type LeaseRow, type Store } from '@hfhpc/core';
 import { quarantineDir } from '../verify/quarantine.js';
@@ -112,6 +111,8 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
   // A symlink planted at `_hfhpc/quarantine` (or `_hfhpc`) would turn this into deleting files
   // outside the root: the folders must be real ones, and no link below is followed.
   const qdir = quarantineDir(root);
+  // fast-glob is loaded when this runs, not when @hfhpc/ops is imported (status never needs it).
+  const { default: fg } = await import('fast-glob');
   const quarantined = (await new CacheDirs(root).check(qdir))
     ? await fg('**/*', { cwd: qdir, absolute: true, onlyFiles: true, followSymbolicLinks: false, stats: true, suppressErrors: true })
     : [];

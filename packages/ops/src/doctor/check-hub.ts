@@ -1,4 +1,3 @@
-import { whoAmI } from '@huggingface/hub';
 import { findToken } from '@hfhpc/core';
 import type { CheckResult, DoctorContext } from './doctor-types.js';
 
@@ -63,6 +62,8 @@ export async function checkTokenValid(ctx: DoctorContext): Promise<CheckResult> 
   if (!ctx.facts.token) return { id: 'token-valid', status: 'skip', detail: 'no token to check' };
   if (ctx.facts.hubReachable === false) return { id: 'token-valid', status: 'skip', detail: 'Hub not reachable, token not checked' };
   try {
+    // @huggingface/hub is loaded for this one call, not when @hfhpc/ops is imported.
+    const { whoAmI } = await import('@huggingface/hub');
     const me = await whoAmI({ accessToken: ctx.facts.token, hubUrl: ctx.hubUrl, fetch: withTimeout(ctx.fetch, ctx.timeoutMs) });
     return { id: 'token-valid', status: 'ok', detail: `token is valid: ${me.type} ${me.name}` };
   } catch (err) {

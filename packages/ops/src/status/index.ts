@@ -7,3 +7,4 @@ export { reconcileSlurm, ownerTaskKey, type SchedulerJobState } from './slurm-vi
 export { failureCause, groupFailures } from './failure-groups.js';
 export type * from './status-types.js';
 export { planDefaults, type PlanDefaults } from './plan-defaults.js';
+export { slurmJobStates } from './slurm-source.js';

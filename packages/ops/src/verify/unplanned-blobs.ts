@@ -1,5 +1,4 @@
 import { cacheLayout } from '@hfhpc/core';
-import fg from 'fast-glob';
 import path from 'node:path';
 
 export interface UnplannedBlob {
@@ -22,6 +21,8 @@ export async function findUnplannedBlobs(params: { root: string; rows: readonly 
     s.add(r.blob);
   }
   const out: UnplannedBlob[] = [];
+  // fast-glob is loaded when this runs, not when @hfhpc/ops is imported (status never needs it).
+  const { default: fg } = await import('fast-glob');
   for (const [repo, blobs] of planned) {
     const dir = cacheLayout(root, repo).blobsDir;
     const entries = await fg('*', { cwd: dir, onlyFiles: true, stats: true, suppressErrors: true, ignore: ['*.incomplete'] });
