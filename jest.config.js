@@ -7,7 +7,7 @@ export default {
   roots: ['<rootDir>/packages'],
   testMatch: ['**/test/**/*.test.ts'],
   moduleNameMapper: {
-    '^@hfhpc/(core|planner|worker|fakehub|cli)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@hfhpc/(core|scheduler|planner|ops|worker|fakehub|cli)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

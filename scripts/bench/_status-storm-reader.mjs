@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { openStore } = await import(join(root, 'packages', 'core', 'dist', 'index.js'));
-const { readStatus } = await import(join(root, 'packages', 'planner', 'dist', 'index.js'));
+const { readStatus } = await import(join(root, 'packages', 'ops', 'dist', 'index.js'));
 const { dbPath, gapMs } = JSON.parse(process.argv[2]);
 
 let stop = false;

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const core = await import(new URL('../../packages/core/dist/index.js', import.meta.url).href);
-const planner = await import(new URL('../../packages/planner/dist/index.js', import.meta.url).href);
+const ops = await import(new URL('../../packages/ops/dist/index.js', import.meta.url).href);
 const BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
 
 const { values } = parseArgs({
@@ -52,7 +52,7 @@ function statusBench(fileCount) {
     const status = [];
     for (let k = 0; k < 15; k++) {
       scan.push(ms(() => reader.read((db) => db.prepare('SELECT SUM(size), SUM(bytes_done) FROM files').get())));
-      status.push(ms(() => planner.readStatus({ store: reader })));
+      status.push(ms(() => ops.readStatus({ store: reader })));
     }
     reader.close();
     store.close();

@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 const core = await import(join(root, 'packages', 'core', 'dist', 'index.js'));
-const planner = await import(join(root, 'packages', 'planner', 'dist', 'index.js'));
+const ops = await import(join(root, 'packages', 'ops', 'dist', 'index.js'));
 const BIN = join(root, 'packages', 'cli', 'dist', 'bin.js');
 
 const { values } = parseArgs({
@@ -85,10 +85,10 @@ async function partA() {
   const scan = [];
   for (let k = 0; k < 15; k++) {
     lock.push(time(() => core.planProgress(reader, { now: Date.now(), rateWindowMs: 300_000 })));
-    status.push(time(() => JSON.stringify(planner.readStatus({ store: reader }))));
+    status.push(time(() => JSON.stringify(ops.readStatus({ store: reader }))));
   }
   for (let k = 0; k < 3; k++) scan.push(time(() => reader.read((db) => db.prepare('SELECT SUM(size), SUM(bytes_done) FROM files').get())));
-  const report = planner.readStatus({ store: reader });
+  const report = ops.readStatus({ store: reader });
   reader.close();
   const cli = [];
   const version = [];

@@ -3,7 +3,7 @@
 // exercises the real script, its signal forwarding and its exit codes. Stop signals reach the
 // tasks as Slurm's would: SIGTERM to each batch script, whose trap forwards it to `hfhpc work`.
 import { ExitCode, escapeControls, openStore, type Logger } from '@hfhpc/core';
-import type { JobState, LocalScheduler } from '@hfhpc/planner';
+import type { JobState, LocalScheduler } from '@hfhpc/scheduler';
 import { formatPlanSummary, summarizePlan, watchSignals, type PlanSummary, type SignalWatch } from '@hfhpc/worker';
 import { readLocalProgress, type LocalProgressView } from './local-progress.js';
 

@@ -11,7 +11,7 @@ import {
   cacheLayout, claimShard, createPlan, finishShard, repoFolderName, markFileDone, markFileFailed, markFileRunning, openStore, ProgressBatcher, releaseLease,
   type NewPlanFile, type Store,
 } from '@hfhpc/core';
-import { readStatus, runCleanup, runVerify } from '@hfhpc/planner';
+import { readStatus, runCleanup, runVerify } from '@hfhpc/ops';
 import { formatPlanSummary, summarizePlan } from '@hfhpc/worker';
 
 const A = 'org/mixed'; // done + failed + pending: the worker used to call it failed, status pending

@@ -2,9 +2,10 @@
 // Every line names the plan, task and host when known, so the logs of a thousand array tasks
 // can be merged and still read. Secrets are redacted from the finished line, last of all, so no
 // field or format can smuggle the token out. Logs go to stderr: stdout stays clean for `--json`.
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import type { Writable } from 'node:stream';
-import winston from 'winston';
+import type winstonType from 'winston';
 import { HfhpcError, UsageError } from './errors.js';
 import { escapeControls } from './escape-controls.js';
 import { redact } from './secrets.js';
@@ -13,7 +14,12 @@ export type LogFormat = 'text' | 'json';
 /** winston's npm levels, most severe first. */
 export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-export type Logger = winston.Logger;
+export type Logger = winstonType.Logger;
+
+// winston is required when the first logger is made, not when core is imported: commands that
+// log nothing (`status`, `--help`) do not pay for loading it.
+let winstonModule: typeof winstonType | undefined;
+const loadWinston = (): typeof winstonType => (winstonModule ??= createRequire(import.meta.url)('winston') as typeof winstonType);
 
 export interface LogContext {
   planId?: number | string;
@@ -111,6 +117,7 @@ export function createLogger(params: CreateLoggerParams = {}): Logger {
   const stream = params.stream ?? process.stderr;
   const now = params.now ?? (() => new Date());
   const color = params.color ?? (Boolean((stream as { isTTY?: boolean }).isTTY) && !process.env.NO_COLOR);
+  const winston = loadWinston();
   const render = winston.format((info) => {
     const rec = info as unknown as Record<string, unknown>;
     const line = format === 'json' ? jsonLine(rec, now()) : textLine(rec, now(), color);

@@ -1,12 +1,8 @@
 // Public API of @hfhpc/planner: re-exports only.
 export * from './sbatch/index.js';
-export * from './scheduler/index.js';
-export * from './status/index.js';
-export * from './verify/index.js';
-export * from './cleanup/index.js';
-export * from './doctor/index.js';
 export {};
 export { planDownload, type PlanDownloadParams, type PlanOutcome, type DatasetOutcome } from './plan-download.js';
+export { submitVerifyAfter, type SubmitVerifyAfterParams, type SubmittedVerify } from './verify-after.js';
 export { resubmitFailed, type ResubmitFailedParams, type ResubmitOutcome } from './resubmit-failed.js';
 export { planJson, planText, resubmitJson, resubmitText } from './plan-report.js';
 export { assignShards, type AssignShardsParams, type Shard, type ShardPlan, type ShardableFile } from './shard.js';

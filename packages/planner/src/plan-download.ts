@@ -26,7 +26,7 @@ import type { PlanSettingsInput } from './plan-settings.js';
 import { preflight, type PreflightParams } from './preflight.js';
 import type { PlanWorkSettings } from './render-plan-scripts.js';
 import { assignShards, type ShardPlan } from './shard.js';
-import type { Exec } from './scheduler/exec.js';
+import type { Exec } from '@hfhpc/scheduler';
 import type { SubmitSeams } from './submit-scripts.js';
 import { storePlan } from './store-plan.js';
 

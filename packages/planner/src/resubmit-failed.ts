@@ -15,8 +15,7 @@ import {
 import type { PlanSlurmSettings, PlanWorkSettings } from './render-plan-scripts.js';
 import { renderPlanScripts } from './render-plan-scripts.js';
 import { timeLeadWarning } from './sbatch/check-values.js';
-import { detectMaxArraySize } from './sbatch/max-array-size.js';
-import type { Exec } from './scheduler/exec.js';
+import { detectMaxArraySize, type Exec } from '@hfhpc/scheduler';
 import { submitScripts, type SubmitSeams } from './submit-scripts.js';
 
 export interface ResubmitFailedParams extends SubmitSeams {

@@ -6,7 +6,7 @@ import type { PlanDownloadParams } from './plan-download.js';
 import type { PlanInputs } from './plan-inputs.js';
 import type { PlanOutcome } from './plan-outcome.js';
 import { renderPlanScripts } from './render-plan-scripts.js';
-import { detectMaxArraySize } from './sbatch/max-array-size.js';
+import { detectMaxArraySize } from '@hfhpc/scheduler';
 import type { ShardPlan } from './shard.js';
 import { submitScripts } from './submit-scripts.js';
 

@@ -2,9 +2,7 @@
 // job ids on the plan. Ids of arrays submitted before a failure are recorded too, so status
 // and a later re-submit know about every job that really exists.
 import { getPlan, setPlanJobIds, type Logger, type Store } from '@hfhpc/core';
-import type { Exec } from './scheduler/exec.js';
-import { SlurmScheduler } from './scheduler/slurm-scheduler.js';
-import type { Scheduler } from './scheduler/types.js';
+import { SlurmScheduler, type Exec, type Scheduler } from '@hfhpc/scheduler';
 
 export interface SubmitSeams {
   /** Who runs the scripts. Default: `SlurmScheduler` (sbatch on PATH). */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { latestPlan } from '@hfhpc/core';
-import { formatArraySpec } from '../src/sbatch/array-spec.js';
+import { formatArraySpec } from '@hfhpc/scheduler';
 import { failShards, planFiles, pretendDone, setup, withStore, type TestEnv } from './plan-helpers.js';
 
 const BIN = fileURLToPath(new URL('../../cli/dist/bin.js', import.meta.url));

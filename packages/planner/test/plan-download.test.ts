@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { cacheLayout, claimShard, createLogger, getPlan, latestPlan, listShards } from '@hfhpc/core';
 import { planDownload, type PlanDownloadParams } from '../src/plan-download.js';
-import type { Scheduler } from '../src/scheduler/types.js';
+import type { Scheduler } from '@hfhpc/scheduler';
 import { TOKEN, planFiles, pretendDone, setup, withStore, type TestEnv } from './plan-helpers.js';
 
 let t: TestEnv;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cacheLayout, openStore, type Store } from '@hfhpc/core';
 import { startFakeHub, type FakeHub, type FakeHubConfig } from '@hfhpc/fakehub';
-import type { Exec } from '../src/scheduler/exec.js';
+import type { Exec } from '@hfhpc/scheduler';
 
 export const TOKEN = 'hf_plantesttoken_aaaaaaaaaaaaaaaa';
 export const OTHER_TOKEN = 'hf_plantestother_bbbbbbbbbbbbbbbb';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createLogger, getPlan, listShards } from '@hfhpc/core';
 import { planDownload } from '../src/plan-download.js';
 import { resubmitFailed } from '../src/resubmit-failed.js';
-import type { Scheduler } from '../src/scheduler/types.js';
+import type { Scheduler } from '@hfhpc/scheduler';
 import { failShards, planFiles, setup, withStore, type TestEnv } from './plan-helpers.js';
 
 const logger = createLogger({ stream: new Writable({ write: (_c, _e, cb) => cb() }) });

@@ -42,7 +42,7 @@ export const command: CommandModule<GlobalArgs, CleanupArgs> = {
   handler: async (argv) => {
     const { cfg } = await storedPlanConfig(argv);
     // --dry-run writes nothing, not even a migration.
-    const { formatCleanup, planDefaults, runCleanup } = await import('@hfhpc/planner');
+    const { formatCleanup, planDefaults, runCleanup } = await import('@hfhpc/ops');
     const store = openStore({ path: cfg.dbPath, create: false, readonly: argv['dry-run'] });
     try {
       const { root } = withPlanDefaults(cfg, planDefaults(store));

@@ -33,7 +33,7 @@ export const command: CommandModule<GlobalArgs, DoctorArgs> = {
   handler: async (argv) => {
     const env = process.env;
     const cfg = runtimeConfig(argv, { env });
-    const { formatDoctor, runDoctor } = await import('@hfhpc/planner');
+    const { formatDoctor, runDoctor } = await import('@hfhpc/ops');
     const plan = await fromPlan(cfg.dbPath);
     const report = await runDoctor({
       ...withPlanDefaults(cfg, plan),

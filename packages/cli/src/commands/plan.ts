@@ -68,7 +68,8 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
     const globals = runtimeArgv(argv);
     const cfg = runtimeConfig(argv);
     const logger = commandLogger(cfg);
-    const { SlurmScheduler, planDownload, planJson, planText, resubmitFailed, resubmitJson, resubmitText, submitVerifyAfter } = await import('@hfhpc/planner');
+    const { planDownload, planJson, planText, resubmitFailed, resubmitJson, resubmitText, submitVerifyAfter } = await import('@hfhpc/planner');
+    const { SlurmScheduler } = await import('@hfhpc/scheduler');
     const slurm = {
       jobName: argv['job-name'],
       partition: argv.partition,

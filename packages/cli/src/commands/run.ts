@@ -42,7 +42,8 @@ export const command: CommandModule<GlobalArgs, RunArgs> = {
     const manifest = await loadManifest(argv.manifest);
     const cfg = runtimeConfig(argv, { manifest });
     const logger = commandLogger(cfg);
-    const { LocalScheduler, planDownload } = await import('@hfhpc/planner');
+    const { planDownload } = await import('@hfhpc/planner');
+    const { LocalScheduler } = await import('@hfhpc/scheduler');
     const { runScriptsLocally } = await import('../run-scripts-locally.js');
     // Several shards per worker let idle workers steal, unless the user or manifest chose.
     const chosen = argv.shards !== undefined || argv['shard-size'] !== undefined || manifest.shards !== undefined || manifest.shardSize !== undefined;

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandModule } from 'yargs';
 import { ExitCode, escapeControls, openStore, writeFileAtomic } from '@hfhpc/core';
-import type { StatusReport } from '@hfhpc/planner';
+import type { StatusReport } from '@hfhpc/ops';
 import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
 import { MAX_SECONDS, numberOption, parseBoundedNumber } from '../number-option.js';
 import { printOut } from '../print-out.js';
@@ -26,7 +26,7 @@ function watchSeconds(v: unknown): number | undefined {
 }
 
 async function render(report: StatusReport, format: StatusArgs['format'], watching: boolean): Promise<string> {
-  const { formatStatusPrometheus, formatStatusText } = await import('@hfhpc/planner');
+  const { formatStatusPrometheus, formatStatusText } = await import('@hfhpc/ops');
   if (format === 'prometheus') return formatStatusPrometheus(report);
   // Watching, one compact object per line (NDJSON) so scripts can read the stream.
   if (format === 'json') return `${JSON.stringify(report, null, watching ? undefined : 2)}\n`;
@@ -49,10 +49,10 @@ export const command: CommandModule<GlobalArgs, StatusArgs> = {
       .option('slurm', { type: 'boolean', default: true, describe: 'ask squeue/sacct about the plan\'s jobs (--no-slurm: database only)' }) as never,
   handler: async (argv) => {
     const { cfg } = await storedPlanConfig(argv);
-    const { RateTracker, SlurmScheduler, collectStatus } = await import('@hfhpc/planner');
+    const { RateTracker, collectStatus, slurmJobStates } = await import('@hfhpc/ops');
     const format = argv.json ? 'json' : argv.format;
     const store = openStore({ path: cfg.dbPath, readonly: true, create: false });
-    const scheduler = argv.slurm ? new SlurmScheduler() : undefined;
+    const scheduler = argv.slurm ? slurmJobStates() : undefined;
     const tracker = argv.watch === undefined ? undefined : new RateTracker(argv['rate-window'] * 1000);
     const stop = new AbortController();
     const onSignal = (): void => stop.abort();

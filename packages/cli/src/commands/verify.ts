@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { ExitCode, InterruptedError, formatBytes, openStore, withPlanDefaults } from '@hfhpc/core';
-import type { VerifyProgress } from '@hfhpc/planner';
+import type { VerifyProgress } from '@hfhpc/ops';
 import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
 import { numberOption } from '../number-option.js';
 import { printOut } from '../print-out.js';
@@ -56,7 +56,7 @@ export const command: CommandModule<GlobalArgs, VerifyArgs> = {
       .option('plan-id', numberOption('--plan-id', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }, { describe: 'plan to verify [default: the newest]' })) as never,
   handler: async (argv) => {
     const { cfg } = await storedPlanConfig(argv);
-    const { formatVerify, planDefaults, runVerify } = await import('@hfhpc/planner');
+    const { formatVerify, planDefaults, runVerify } = await import('@hfhpc/ops');
     const store = openStore({ path: cfg.dbPath, create: false });
     const { root } = withPlanDefaults(cfg, planDefaults(store, argv['plan-id']));
     const stop = new AbortController();

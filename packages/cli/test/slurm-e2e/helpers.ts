@@ -10,11 +10,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execFile } from 'node:child_process';
 import { cacheLayout, parsePartialName } from '@hfhpc/core';
 import { startFakeHub, type FakeHub, type FakeHubConfig } from '@hfhpc/fakehub';
-import { SlurmScheduler, type JobState, type StatusReport } from '@hfhpc/planner';
+import type { StatusReport } from '@hfhpc/ops';
+import { SlurmScheduler, type JobState } from '@hfhpc/scheduler';
 import type { PlannedFile } from '../../../worker/test/helpers/e2e.js';
 
 // One gate and one cache check for every Slurm test and every e2e test of the repo.
-export { describeSlurm } from '../../../planner/test/scheduler/slurm-test-mode.js';
+export { describeSlurm } from '../../../scheduler/test/slurm-test-mode.js';
 export { checkCache, type PlannedFile } from '../../../worker/test/helpers/e2e.js';
 
 export const CLI = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { listShards, openStore, shardFiles } from '@hfhpc/core';
-import { parseArraySpec } from '@hfhpc/planner';
+import { parseArraySpec } from '@hfhpc/scheduler';
 import { arrayLine, checkCache, describeSlurm, hfhpc, logs, plan, plannedFiles, setUp, statusJson, tearDown, waitForArray, type E2e } from './helpers.js';
 
 const REPO = 'bigcode/e2e-resubmit';

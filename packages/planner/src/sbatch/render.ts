@@ -2,7 +2,7 @@
 // parameters always give the same bytes, which the golden files in test/golden/ pin.
 import { join } from 'node:path';
 import { UsageError, redact, type SlurmSettings } from '@hfhpc/core';
-import { parseArraySpec } from './array-spec.js';
+import { parseArraySpec } from '@hfhpc/scheduler';
 import {
   checkAbsolute, checkInt, checkMailType, checkMailUser, checkMem, checkName, checkTime,
 } from './check-values.js';

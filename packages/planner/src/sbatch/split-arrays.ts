@@ -1,6 +1,6 @@
 // Which arrays to submit for a set of shard indices, given the cluster's MaxArraySize.
 import { UsageError } from '@hfhpc/core';
-import { formatArraySpec } from './array-spec.js';
+import { formatArraySpec } from '@hfhpc/scheduler';
 
 export interface ArrayChunk {
   /** `--array` value, e.g. `0-1000%34` or `3,17,42%2`. */

@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { UsageError } from '@hfhpc/core';
-import { arraysForIndices, formatArraySpec, parseArraySpec, splitArrays } from '../../src/sbatch/index.js';
+import { formatArraySpec, parseArraySpec } from '@hfhpc/scheduler';
+import { arraysForIndices, splitArrays } from '../../src/sbatch/index.js';
 
 describe('parseArraySpec / formatArraySpec', () => {
   test.each([

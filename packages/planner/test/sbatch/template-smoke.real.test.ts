@@ -9,8 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { execa } from 'execa';
 import { readSbatchTemplate, renderSbatch, splitArrays, writeSbatchScript } from '../../src/sbatch/index.js';
-import { SlurmScheduler, waitForJobs } from '../../src/scheduler/index.js';
-import { describeSlurm } from '../scheduler/slurm-test-mode.js';
+import { SlurmScheduler, waitForJobs } from '@hfhpc/scheduler';
+import { describeSlurm } from '../../../scheduler/test/slurm-test-mode.js';
 
 // First run of task 0: print progress until USR1, then exit 75 (lease released). Any other run:
 // a few progress lines, exit 0.
