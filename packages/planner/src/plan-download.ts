@@ -181,7 +181,7 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
       hint: `check include/exclude in ${manifest.path}`,
     });
   }
-  const sharded = assignShards({ files: carried.files, shards: settings.shards, shardSize: settings.shardSize });
+  const sharded = assignShards({ files: carried.files, shards: settings.shards, shardSize: settings.shardSize, maxFilesPerShard: settings.maxFilesPerShard, maxParallel: settings.maxParallel });
   for (const s of sharded.shards) for (const f of s.files) f.shardIdx = s.index;
   const bytesToFetch = sharded.shards.reduce((sum, s) => sum + s.bytes, 0);
   // A shard whose files are all done is stored done; no array task is spent on it.
@@ -233,7 +233,7 @@ export async function planDownload(params: PlanDownloadParams): Promise<PlanOutc
       manifestSha256: manifest.sha256,
       root: config.root,
       hubUrl: config.hubUrl,
-      options: { shards: settings.shards, shardSize: settings.shardSize, maxParallel: settings.maxParallel, slurm: settings.slurm, work: params.work ?? {}, force, allowSymlinkedDirs: manifest.allowSymlinkedDirs },
+      options: { shards: settings.shards, shardSize: settings.shardSize, maxParallel: settings.maxParallel, maxFilesPerShard: settings.maxFilesPerShard, slurm: settings.slurm, work: params.work ?? {}, force, allowSymlinkedDirs: manifest.allowSymlinkedDirs },
       datasets: collected.map((c) => ({ repo: c.spec.repo, revision: c.spec.revision, commitSha: c.pinned.commit })),
       shards: sharded.shards.map((s) => ({
         idx: s.index,
