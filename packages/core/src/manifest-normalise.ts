@@ -83,6 +83,7 @@ export function normaliseManifest(raw: RawManifest, params: NormaliseParams, pro
   if (m.root === undefined) delete m.root;
   if (raw.shards !== undefined) m.shards = raw.shards;
   if (raw.max_parallel !== undefined) m.maxParallel = raw.max_parallel;
+  if (raw.max_files_per_shard !== undefined) m.maxFilesPerShard = raw.max_files_per_shard;
   if (raw.shard_size !== undefined) {
     try {
       m.shardSize = parseSize(raw.shard_size, { what: 'shard_size' });

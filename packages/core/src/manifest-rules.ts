@@ -98,6 +98,7 @@ export function checkManifestRules(raw: RawManifest, n: NormalisedManifest, prob
   });
   if (m.shards !== undefined && m.shards < 1) problems.add(['shards'], 'must be at least 1');
   if (m.maxParallel !== undefined && m.maxParallel < 1) problems.add(['max_parallel'], 'must be at least 1');
+  if (m.maxFilesPerShard !== undefined && m.maxFilesPerShard < 1) problems.add(['max_files_per_shard'], 'must be at least 1');
   if (m.shardSize !== undefined && m.shardSize < 1) problems.add(['shard_size'], 'must be more than 0 bytes');
   if (m.shards !== undefined && m.shardSize !== undefined) problems.add(['shard_size'], 'give either shards or shard_size, not both');
   checkSlurm(n, problems);

@@ -7,8 +7,8 @@ import { ProblemList, closestKey, describeValue, type FieldPath } from './manife
 type Kind = 'string' | 'int' | 'scalar' | 'list';
 type Scalar = string | number;
 
-const TOP_KEYS = ['allow_prefixes', 'root', 'datasets', 'shards', 'shard_size', 'max_parallel', 'allow_symlinked_dirs', 'slurm'] as const;
-const TOP: Record<string, Kind> = { allow_prefixes: 'list', root: 'string', shards: 'int', shard_size: 'scalar', max_parallel: 'int', allow_symlinked_dirs: 'list' };
+const TOP_KEYS = ['allow_prefixes', 'root', 'datasets', 'shards', 'shard_size', 'max_parallel', 'max_files_per_shard', 'allow_symlinked_dirs', 'slurm'] as const;
+const TOP: Record<string, Kind> = { allow_prefixes: 'list', root: 'string', shards: 'int', shard_size: 'scalar', max_parallel: 'int', max_files_per_shard: 'int', allow_symlinked_dirs: 'list' };
 const DATASET: Record<string, Kind> = { repo: 'string', revision: 'string', include: 'list', exclude: 'list' };
 const SLURM: Record<string, Kind> = {
   job_name: 'string',
@@ -57,6 +57,7 @@ export interface RawManifest {
   shards?: number;
   shard_size?: Scalar;
   max_parallel?: number;
+  max_files_per_shard?: number;
   allow_symlinked_dirs?: string[];
   slurm?: RawSlurm;
 }

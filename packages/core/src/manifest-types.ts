@@ -49,6 +49,8 @@ export interface Manifest {
   /** Target bytes per shard. */
   shardSize?: number;
   maxParallel?: number;
+  /** At most this many files per shard. */
+  maxFilesPerShard?: number;
   /**
    * Cache folders that may be symlinks (to another filesystem) on purpose: `repo_folder`
    * (`datasets--org--name`), `blobs`. Empty: every folder in the root must be a real one.

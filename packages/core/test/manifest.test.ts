@@ -35,6 +35,7 @@ datasets:
   - codeparrot/github-code-clean
 shard_size: 1.5TiB
 max_parallel: 8
+max_files_per_shard: 500
 slurm:
   job_name: hf
   partition: gpu,cpu
@@ -65,6 +66,7 @@ slurm:
       ],
       shardSize: 1.5 * 1024 ** 4,
       maxParallel: 8,
+      maxFilesPerShard: 500,
       slurm: {
         jobName: 'hf',
         partition: 'gpu,cpu',
@@ -177,6 +179,7 @@ slurm:
 
   it.each([
     ['an unknown top-level key, with a suggestion', 'datasets: [bigcode/x]\nmax-parallel: 3\n', 'max-parallel: unknown field (did you mean "max_parallel"?) (line 2)'],
+    ['max_files_per_shard below 1', 'datasets: [bigcode/x]\nmax_files_per_shard: 0\n', 'max_files_per_shard: must be at least 1 (line 2)'],
     ['shards and shard_size together', 'datasets: [bigcode/x]\nshards: 4\nshard_size: 1TB\n', 'shard_size: give either shards or shard_size, not both (line 3)'],
     ['duplicate repos differing in case', 'datasets: [bigcode/x, BigCode/X]\nallow_prefixes: [bigcode/, BigCode/]\n', 'datasets[1] (BigCode/X).repo: duplicate of datasets[0]; list each repo once (line 1)'],
     ['an empty datasets list', 'datasets: []\n', 'datasets: is empty (list at least one dataset) (line 1)'],

@@ -4,10 +4,37 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FakeHubConfigError } from './config/config-error.js';
+import { parseSize } from './config/parse-size.js';
 import { startFakeHub } from './start-fake-hub.js';
+import type { ResolveBudget } from './types.js';
 
 const USAGE = `usage: hfhpc-fakehub --config repos.yaml [--port 0] [--cdn-port 0] [--host 127.0.0.1]
-                     [--ready-file ready.json] [--page-size 1000] [--token hf_…] [--prehash] [--log-requests]`;
+                     [--ready-file ready.json] [--page-size 1000] [--token hf_…] [--prehash] [--log-requests]
+                     [--conn-rate 50MB] [--resolve-budget 40/10s] [--no-rate-limit-headers] [--stats-file stats.json]`;
+
+/** `50MB`, `50MB/s`, `2MiB`, `1000000`: bytes per second. */
+function rate(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const bytes = parseSize({ value: value.replace(/\/s$/i, '') });
+  if (bytes === undefined || bytes < 1) throw new Error(`Expected --conn-rate to be bytes per second such as 50MB or 2MiB/s, got \`${value}\``);
+  return bytes;
+}
+
+/** `40/10s`, `5000/5m`, `40/10` (seconds). */
+function budget(value: string | undefined): ResolveBudget | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*(s|m|h)?\s*$/i.exec(value);
+  const window = m ? Number(m[2]) * { s: 1, m: 60, h: 3600 }[(m[3] ?? 's').toLowerCase() as 's' | 'm' | 'h'] : 0;
+  if (!m || window < 1) throw new Error(`Expected --resolve-budget to be <resolves>/<window> such as 40/10s or 5000/5m, got \`${value}\``);
+  return { limit: Number(m[1]), windowSeconds: window };
+}
+
+/** Writes the counters atomically (temp + rename) so a reader never sees half a file. */
+function writeStats(file: string, json: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${json}\n`);
+  renameSync(tmp, file);
+}
 
 function int(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -29,6 +56,10 @@ async function main(): Promise<number> {
         'page-size': { type: 'string' },
         token: { type: 'string' },
         prehash: { type: 'boolean' },
+        'conn-rate': { type: 'string' },
+        'resolve-budget': { type: 'string' },
+        'no-rate-limit-headers': { type: 'boolean' },
+        'stats-file': { type: 'string' },
         'log-requests': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -42,6 +73,8 @@ async function main(): Promise<number> {
     int('port', args.port, 0);
     int('cdn-port', args['cdn-port'], 0);
     int('page-size', args['page-size'], 1000);
+    rate(args['conn-rate']);
+    budget(args['resolve-budget']);
   } catch (err) {
     process.stderr.write(`hfhpc-fakehub: ${(err as Error).message}\n${USAGE}\n`);
     return 2;
@@ -56,6 +89,9 @@ async function main(): Promise<number> {
       pageSize: int('page-size', args['page-size'], 1000) || 1000,
       token: args.token,
       prehash: args.prehash,
+      connRate: rate(args['conn-rate']),
+      resolveBudget: budget(args['resolve-budget']),
+      rateLimitHeaders: !args['no-rate-limit-headers'],
       recordRequests: false, // a long-running process must not grow a log nobody reads
       onResponse: args['log-requests']
         ? (r) => process.stderr.write(`${new Date(r.at).toISOString()} ${r.host} ${r.method} ${r.path} ${r.status} ${r.bytesSent}${r.faults.length ? ` [${r.faults.join(',')}]` : ''}\n`)
@@ -72,6 +108,19 @@ async function main(): Promise<number> {
     renameSync(tmp, args['ready-file']);
   }
   process.stdout.write(`${JSON.stringify(ready)}\n`);
+  const statsFile = args['stats-file'];
+  // Rewritten once a second while anything changed, and once more when stopping.
+  let lastStats = '';
+  const flushStats = () => {
+    const now = JSON.stringify(hub.stats());
+    if (statsFile && now !== lastStats) {
+      writeStats(statsFile, now);
+      lastStats = now;
+    }
+  };
+  const timer = statsFile ? setInterval(flushStats, 1000) : undefined;
+  timer?.unref();
+  flushStats();
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       process.stderr.write(`hfhpc-fakehub: ${signal}, stopping\n`);
@@ -80,7 +129,9 @@ async function main(): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  clearInterval(timer);
   await hub.stop();
+  flushStats();
   return 0;
 }
 

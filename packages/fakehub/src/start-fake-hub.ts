@@ -12,7 +12,7 @@ import { createHubHandler } from './hub/hub-handler.js';
 import { buildRepos } from './repo/build-repos.js';
 import { FileMeta } from './repo/file-meta.js';
 import { RepoStore } from './repo/repo-store.js';
-import type { CommitSpec, FakeHubConfig, FileInfo, RateLimitOptions, RequestRecord, TokenSpec } from './types.js';
+import type { CommitSpec, FakeHubConfig, FakeHubStats, FileInfo, RateLimitOptions, RequestRecord, ResolveBudget, TokenSpec } from './types.js';
 
 export interface FakeHubOptions {
   /** The config object, or the path of a YAML/JSON file. */
@@ -38,6 +38,12 @@ export interface FakeHubOptions {
   cdnUrlTtlSeconds?: number;
   /** Rate-limit budgets and whether they are enforced (default: counted, not enforced). */
   rateLimits?: RateLimitOptions;
+  /** A fixed-window budget on resolve requests, answered 429 + `Retry-After` once spent (default none). */
+  resolveBudget?: ResolveBudget;
+  /** Send `RateLimit` / `RateLimit-Policy` on Hub answers (default true; false: a 429 has `Retry-After` only). */
+  rateLimitHeaders?: boolean;
+  /** Cap each CDN response body (each connection's transfer) at this many bytes per second (default none). */
+  connRate?: number;
   /** Gzip compressible git files when the client accepts gzip (default true). */
   gzip?: boolean;
   /** `X-Cache` header of CDN answers (default "Miss from cloudfront"); false sends none. */
@@ -71,6 +77,8 @@ export interface FakeHub {
   resetRequests(): void;
   /** Fault knobs: see FaultSet. */
   readonly faults: FaultSet;
+  /** A copy of the counters (requests, resolves served and answered 429, CDN bytes). */
+  stats(): FakeHubStats;
   /** Repos as the ready file lists them. */
   repos(): RepoSummary[];
   /** The commit sha a branch, `HEAD` or sha names now (default: the default branch). */
@@ -106,7 +114,17 @@ function close(server: Server): Promise<void> {
   });
 }
 
+function checkOptions(options: FakeHubOptions): void {
+  const rate = options.connRate;
+  if (rate !== undefined && !(Number.isFinite(rate) && rate > 0)) throw new Error(`fakehub: connRate must be a positive number of bytes per second, got ${rate}`);
+  const b = options.resolveBudget;
+  if (b && !(Number.isSafeInteger(b.limit) && b.limit >= 0 && Number.isSafeInteger(b.windowSeconds) && b.windowSeconds >= 1)) {
+    throw new Error(`fakehub: resolveBudget needs a whole limit >= 0 and windowSeconds >= 1, got ${JSON.stringify(b)}`);
+  }
+}
+
 export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
+  checkOptions(options);
   const { config, source } = loadConfig({ config: options.config });
   const store = new RepoStore(buildRepos({ specs: config.repos, source }));
   const tokens = new Map<string, TokenSpec>((config.tokens ?? []).map((t) => [t.token, t]));
@@ -123,6 +141,7 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
   const onError = options.onError ?? ((err: unknown) => process.stderr.write(`fakehub: internal error: ${(err as Error)?.stack ?? err}\n`));
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const urls = { hub: '', cdn: '' };
+  const stats: FakeHubStats = { hubRequests: 0, cdnRequests: 0, resolvesServed: 0, resolvesLimited: 0, cdnBytesSent: 0 };
 
   if (options.prehash) {
     for (const repo of store.repos) for (const c of repo.history) for (const f of c.files.values()) await meta.info(f);
@@ -143,7 +162,9 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
         gzip: options.gzip ?? true,
         cdnUrlTtlSeconds: options.cdnUrlTtlSeconds ?? 3600,
       },
-      limiter: new RateLimiter(options.rateLimits, now),
+      limiter: new RateLimiter(options.rateLimits, now, options.resolveBudget),
+      rateLimitHeaders: options.rateLimitHeaders ?? true,
+      stats,
       tokens,
       log,
       onResponse,
@@ -159,6 +180,8 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
       log,
       xCache: options.cdnXCache ?? 'Miss from cloudfront',
       rejectAuthorization: options.cdnRejectAuthorization ?? false,
+      connRate: options.connRate,
+      stats,
       onResponse,
       onError,
     }),
@@ -189,6 +212,7 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
     requests,
     resetRequests: () => void (requests.length = 0),
     faults,
+    stats: () => ({ ...stats }),
     repos: () => store.repos.map((r) => ({ id: r.id, gated: r.gated, private: r.private })),
     commitSha: (repo, revision) => commitOf(repo, revision).sha,
     moveBranch: (repo, branch, commit) => store.moveBranch(repo, branch, commit),

@@ -146,3 +146,25 @@ export interface RateLimitOptions {
   /** When true a spent budget answers 429 (default false: the headers only count). */
   enforce?: boolean;
 }
+
+/**
+ * A fixed-window budget on resolve requests, always enforced (per token, or per address
+ * without one): beyond `limit` in a window the Hub answers 429 with `Retry-After` (seconds
+ * to the window's end). Overrides `rateLimits.resolvers`, `anonymousResolvers` and their window.
+ */
+export interface ResolveBudget {
+  limit: number;
+  windowSeconds: number;
+}
+
+/** Counters kept for the hub's lifetime (also by the binary, which keeps no request log). */
+export interface FakeHubStats {
+  hubRequests: number;
+  cdnRequests: number;
+  /** Resolve requests answered with anything but 429. */
+  resolvesServed: number;
+  /** Resolve requests answered 429 (a spent budget or the rate-limit fault). */
+  resolvesLimited: number;
+  /** Body bytes the CDN handed to sockets. */
+  cdnBytesSent: number;
+}

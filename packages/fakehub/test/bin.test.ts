@@ -48,6 +48,35 @@ describe('hfhpc-fakehub', () => {
     await expect(fetch(`${info.hubUrl}/api/datasets/acme/data`)).rejects.toThrow();
   });
 
+  it('--resolve-budget, --no-rate-limit-headers, --conn-rate and --stats-file', async () => {
+    const config = join(dir, 'budget.yaml');
+    writeFileSync(config, 'repos:\n  - id: acme/data\n    files: [{ path: a.txt, text: hello }]\n');
+    const ready = join(dir, 'budget-ready.json');
+    const stats = join(dir, 'stats.json');
+    const p = run(['--config', config, '--ready-file', ready, '--resolve-budget', '2/1h', '--no-rate-limit-headers', '--conn-rate', '50MB/s', '--stats-file', stats]);
+    await waitForFile(ready, p.exited);
+    const { hubUrl } = JSON.parse(readFileSync(ready, 'utf8'));
+    const answers = [];
+    for (let i = 0; i < 3; i++) answers.push(await fetch(`${hubUrl}/datasets/acme/data/resolve/main/a.txt`));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 429]);
+    expect(answers[2].headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(answers.map((a) => a.headers.get('ratelimit'))).toEqual([null, null, null]);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(JSON.parse(readFileSync(stats, 'utf8'))).toMatchObject({ resolvesServed: 2, resolvesLimited: 1, hubRequests: 3 });
+  });
+
+  it('exits 2 naming the option when --conn-rate or --resolve-budget is malformed', async () => {
+    const config = join(dir, 'ok.yaml');
+    writeFileSync(config, 'repos:\n  - id: acme/data\n    files: [{ path: a.txt, text: hello }]\n');
+    const a = run(['--config', config, '--conn-rate', 'fast']);
+    expect(await a.exited).toBe(2);
+    expect(a.stderr()).toContain('--conn-rate');
+    const b = run(['--config', config, '--resolve-budget', '40 per 10s']);
+    expect(await b.exited).toBe(2);
+    expect(b.stderr()).toContain('--resolve-budget');
+  });
+
   it('exits 2 naming the problem when the config is bad', async () => {
     const config = join(dir, 'bad.yaml');
     writeFileSync(config, 'repos:\n  - id: nope\n');

@@ -126,7 +126,7 @@ function shardPlan(input: PlanInputs, carried: CarriedState): ShardedPlan {
       hint: `check include/exclude in ${manifest.path}`,
     });
   }
-  const sharded = assignShards({ files: carried.files, shards: settings.shards, shardSize: settings.shardSize });
+  const sharded = assignShards({ files: carried.files, shards: settings.shards, shardSize: settings.shardSize, maxFilesPerShard: settings.maxFilesPerShard, maxParallel: settings.maxParallel });
   for (const s of sharded.shards) for (const f of s.files) f.shardIdx = s.index;
   const bytesToFetch = sharded.shards.reduce((sum, s) => sum + s.bytes, 0);
   const shardsToRun = sharded.shards.filter((s) => s.files.some((f) => f.state !== 'done')).map((s) => s.index);

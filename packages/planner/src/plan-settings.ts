@@ -2,6 +2,7 @@
 // default. Checked before any network request, so a typo costs nothing.
 import { UsageError, parseSize, type Manifest } from '@hfhpc/core';
 import type { PlanSlurmSettings } from './render-plan-scripts.js';
+import { DEFAULT_MAX_FILES_PER_SHARD } from './shard-cost.js';
 
 /** Target shard size when neither `--shards` nor `--shard-size` (nor the manifest) says. */
 export const DEFAULT_SHARD_SIZE = parseSize('200GB');
@@ -15,6 +16,8 @@ export interface PlanSettingsInput {
   shardSize?: number | string;
   /** `--max-parallel K`. */
   maxParallel?: number;
+  /** `--max-files-per-shard N`. */
+  maxFilesPerShard?: number;
   /** Slurm settings from the command line; each overrides the manifest's `slurm:` entry. */
   slurm?: PlanSlurmSettings;
 }
@@ -24,10 +27,12 @@ export interface PlanSettings {
   shards?: number;
   shardSize?: number;
   maxParallel: number;
+  /** At most this many files per shard. */
+  maxFilesPerShard: number;
   slurm: PlanSlurmSettings;
 }
 
-export function resolvePlanSettings(input: PlanSettingsInput, manifest: Pick<Manifest, 'shards' | 'shardSize' | 'maxParallel' | 'slurm'>): PlanSettings {
+export function resolvePlanSettings(input: PlanSettingsInput, manifest: Pick<Manifest, 'shards' | 'shardSize' | 'maxParallel' | 'maxFilesPerShard' | 'slurm'>): PlanSettings {
   if (input.shards !== undefined && input.shardSize !== undefined) {
     throw new UsageError('give either --shards or --shard-size, not both', { hint: '--shards N sets the count, --shard-size the bytes per shard' });
   }
@@ -52,6 +57,10 @@ export function resolvePlanSettings(input: PlanSettingsInput, manifest: Pick<Man
   if (!Number.isSafeInteger(maxParallel) || maxParallel < 1) {
     throw new UsageError(`Expected \`--max-parallel\` to be a whole number ≥ 1, got \`${maxParallel}\``);
   }
+  const maxFilesPerShard = input.maxFilesPerShard ?? manifest.maxFilesPerShard ?? DEFAULT_MAX_FILES_PER_SHARD;
+  if (!Number.isSafeInteger(maxFilesPerShard) || maxFilesPerShard < 1) {
+    throw new UsageError(`Expected \`--max-files-per-shard\` to be a whole number ≥ 1, got \`${maxFilesPerShard}\``, { hint: 'e.g. --max-files-per-shard 2000' });
+  }
   const overrides = Object.fromEntries(Object.entries(input.slurm ?? {}).filter(([, v]) => v !== undefined));
-  return { shards, shardSize, maxParallel, slurm: { ...manifest.slurm, ...overrides } };
+  return { shards, shardSize, maxParallel, maxFilesPerShard, slurm: { ...manifest.slurm, ...overrides } };
 }

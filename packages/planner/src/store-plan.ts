@@ -55,7 +55,7 @@ function insertPlan(store: Store, p: StorePlanParams): number {
     manifestSha256: manifest.sha256,
     root: config.root,
     hubUrl: config.hubUrl,
-    options: { shards: settings.shards, shardSize: settings.shardSize, maxParallel: settings.maxParallel, slurm: settings.slurm, work: p.params.work ?? {}, force: p.force, allowSymlinkedDirs: manifest.allowSymlinkedDirs },
+    options: { shards: settings.shards, shardSize: settings.shardSize, maxParallel: settings.maxParallel, maxFilesPerShard: settings.maxFilesPerShard, slurm: settings.slurm, work: p.params.work ?? {}, force: p.force, allowSymlinkedDirs: manifest.allowSymlinkedDirs },
     datasets: p.collected.map((c) => ({ repo: c.spec.repo, revision: c.spec.revision, commitSha: c.pinned.commit })),
     shards: p.sharded.shards.map((s) => ({
       idx: s.index,

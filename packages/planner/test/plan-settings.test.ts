@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_MAX_PARALLEL, DEFAULT_SHARD_SIZE, resolvePlanSettings } from '../src/plan-settings.js';
+import { DEFAULT_MAX_FILES_PER_SHARD } from '../src/shard-cost.js';
 
 const manifest = { slurm: { extra: [], partition: 'cpu', time: '12:00:00' } };
 
 describe('resolvePlanSettings', () => {
   it('defaults to 200 GB shards and 32 tasks at once', () => {
-    expect(resolvePlanSettings({}, manifest)).toEqual({ shards: undefined, shardSize: DEFAULT_SHARD_SIZE, maxParallel: DEFAULT_MAX_PARALLEL, slurm: manifest.slurm });
+    expect(resolvePlanSettings({}, manifest)).toEqual({ shards: undefined, shardSize: DEFAULT_SHARD_SIZE, maxParallel: DEFAULT_MAX_PARALLEL, maxFilesPerShard: DEFAULT_MAX_FILES_PER_SHARD, slurm: manifest.slurm });
     expect(DEFAULT_SHARD_SIZE).toBe(200e9);
   });
 

@@ -53,7 +53,7 @@ describe('assignShards', () => {
       { path: 'huge-2', blob: 'h2', bytes: 350 },
       ...Array.from({ length: 40 }, (_, i) => ({ path: `small-${i}`, blob: `s${i}`, bytes: 10 })),
     ];
-    const plan = assignShards({ files: input, shardSize: 100 });
+    const plan = assignShards({ files: input, shardSize: 100, perFileOverhead: 0 });
     // total 1650 → ceil = 17; 2 big + ceil(400 / 100) = 6 → 17 wanted, capped by 42 units.
     expect(plan.shards).toHaveLength(17);
     for (const big of ['huge-1', 'huge-2']) {
@@ -68,7 +68,7 @@ describe('assignShards', () => {
       { path: 'b', blob: 'b', bytes: 150 },
       { path: 'c', blob: 'c', bytes: 1 },
     ];
-    const plan = assignShards({ files: input, shardSize: 100 });
+    const plan = assignShards({ files: input, shardSize: 100, perFileOverhead: 0 });
     expect(plan.shards.map((s) => s.files.map((f) => f.path))).toEqual([['a'], ['b'], ['c']]);
   });
 
@@ -89,7 +89,7 @@ describe('assignShards', () => {
 
   it('never creates more shards than download units, and none for no files', () => {
     expect(assignShards({ files: files(3), shards: 10 }).shards).toHaveLength(3);
-    expect(assignShards({ files: [], shardSize: 1e9 })).toEqual({ shards: [], spread: { largest: 0, smallest: 0 } });
+    expect(assignShards({ files: [], shardSize: 1e9 })).toEqual({ shards: [], spread: { largest: 0, smallest: 0 }, costSpread: { largest: 0, smallest: 0 } });
   });
 
   it('spreads zero-byte (done) files across shards instead of piling them on one', () => {

@@ -10,6 +10,7 @@ interface PlanArgs extends GlobalArgs {
   shards?: number;
   'shard-size'?: string;
   'max-parallel'?: number;
+  'max-files-per-shard'?: number;
   'job-name'?: string;
   partition?: string;
   account?: string;
@@ -44,6 +45,7 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
       .option('shards', numberOption('--shards', { min: 1, max: 10_000_000, integer: true }, { describe: 'number of shards (instead of --shard-size)' }))
       .option('shard-size', { type: 'string', describe: 'bytes per shard, e.g. 200GB [default: the manifest, else 200GB]' })
       .option('max-parallel', numberOption('--max-parallel', { min: 1, max: 100_000, integer: true }, { describe: 'array tasks running at once [default: the manifest, else 32]' }))
+      .option('max-files-per-shard', numberOption('--max-files-per-shard', { min: 1, max: 10_000_000, integer: true }, { describe: 'at most this many files per shard [default: the manifest, else 2000]' }))
       .option('job-name', { type: 'string', group: SLURM, describe: '--job-name [default hfhpc]' })
       .option('partition', { type: 'string', group: SLURM, describe: '--partition' })
       .option('account', { type: 'string', group: SLURM, describe: '--account' })
@@ -115,6 +117,7 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
         manifestPath: argv.manifest,
         shards: argv.shards,
         shardSize: argv['shard-size'],
+        maxFilesPerShard: argv['max-files-per-shard'],
         dryRun: argv['dry-run'],
         force: argv.force,
         submit: argv.submit,

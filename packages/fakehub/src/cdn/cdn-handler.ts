@@ -8,7 +8,7 @@ import { newRecord } from '../http/new-record.js';
 import { sendBody, type Reply } from '../http/respond.js';
 import { serveSource } from '../http/serve-source.js';
 import { sleepUnlessClosed } from '../http/wait.js';
-import type { RequestRecord } from '../types.js';
+import type { FakeHubStats, RequestRecord } from '../types.js';
 import type { CdnSigner } from './cdn-signer.js';
 
 export interface CdnHandlerParams {
@@ -22,6 +22,10 @@ export interface CdnHandlerParams {
   xCache: string | false;
   /** Answer 400 when an Authorization header arrives, as S3 does for signed URLs (default false). */
   rejectAuthorization: boolean;
+  /** Pace each response body to this many bytes per second (undefined: as fast as it goes). */
+  connRate?: number;
+  /** Counters this handler adds to. */
+  stats: FakeHubStats;
   /** Called once the answer is finished or the connection closed. */
   onResponse?: (record: RequestRecord) => void;
   onError: (err: unknown) => void;
@@ -89,6 +93,7 @@ export function createCdnHandler(p: CdnHandlerParams): (req: IncomingMessage, re
       source,
       faults: p.faults,
       target,
+      bytesPerSecond: p.connRate,
       headers: {
         'Content-Type': 'application/octet-stream',
         ETag: s3Etag(verdict.sha256, size),
@@ -102,7 +107,11 @@ export function createCdnHandler(p: CdnHandlerParams): (req: IncomingMessage, re
   return (req, res) => {
     const record = newRecord({ req, host: 'cdn', at: p.now() });
     p.log()?.push(record);
-    if (p.onResponse) res.once('close', () => p.onResponse?.(record));
+    res.once('close', () => {
+      p.stats.cdnRequests++;
+      p.stats.cdnBytesSent += record.bytesSent;
+      p.onResponse?.(record);
+    });
     handle(req, res, record).catch((err: unknown) => {
       p.onError(err);
       if (!res.headersSent) {

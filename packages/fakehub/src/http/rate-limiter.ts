@@ -1,6 +1,6 @@
 // The Hub's per-window budgets (api / resolvers), per token or per anonymous client, and
 // the IETF-draft `RateLimit` / `RateLimit-Policy` headers it puts on every answer.
-import type { RateLimitOptions } from '../types.js';
+import type { RateLimitOptions, ResolveBudget } from '../types.js';
 
 export type Bucket = 'api' | 'resolvers';
 
@@ -18,7 +18,11 @@ export class RateLimiter {
   private readonly counts = new Map<string, { window: number; used: number }>();
   private readonly o: Required<RateLimitOptions>;
 
-  constructor(options: RateLimitOptions = {}, private readonly now: () => number = Date.now) {
+  constructor(
+    options: RateLimitOptions = {},
+    private readonly now: () => number = Date.now,
+    private readonly resolveBudget?: ResolveBudget,
+  ) {
     this.o = {
       windowSeconds: options.windowSeconds ?? 300,
       api: options.api ?? 1000,
@@ -29,21 +33,23 @@ export class RateLimiter {
     };
   }
 
-  get enforce(): boolean {
-    return this.o.enforce;
+  /** Whether a spent budget of this bucket answers 429. */
+  enforces(bucket: Bucket): boolean {
+    return this.o.enforce || (bucket === 'resolvers' && this.resolveBudget !== undefined);
   }
 
   /** Count one request of `who` (a token or "anon:<address>") against its bucket. */
   take(params: { bucket: Bucket; who: string; anonymous: boolean }): RateLimitState {
     const { bucket, who, anonymous } = params;
-    const w = this.o.windowSeconds;
+    const budget = bucket === 'resolvers' ? this.resolveBudget : undefined;
+    const w = budget?.windowSeconds ?? this.o.windowSeconds;
     const nowS = this.now() / 1000;
     const window = Math.floor(nowS / w); // fixed windows aligned on the epoch
     const key = `${bucket}\0${who}`;
     let c = this.counts.get(key);
     if (!c || c.window !== window) this.counts.set(key, (c = { window, used: 0 }));
     c.used++;
-    const limit = bucket === 'api' ? (anonymous ? this.o.anonymousApi : this.o.api) : anonymous ? this.o.anonymousResolvers : this.o.resolvers;
+    const limit = budget?.limit ?? (bucket === 'api' ? (anonymous ? this.o.anonymousApi : this.o.api) : anonymous ? this.o.anonymousResolvers : this.o.resolvers);
     return {
       bucket,
       limit,

@@ -22,6 +22,8 @@ export interface ServeParams extends Reply {
   gzip?: boolean;
   /** Weak ETag to use with gzip (the Hub sends `W/"<sha1>"`). */
   weakEtag?: string;
+  /** Per-connection cap: each body paced to at most this many bytes per second. */
+  bytesPerSecond?: number;
 }
 
 function bodyFaults(p: ServeParams, start: number, end: number): BodyFaults {
@@ -45,6 +47,8 @@ function bodyFaults(p: ServeParams, start: number, end: number): BodyFaults {
     out.bytesPerSecond = bw.options.bytesPerSecond;
     p.record.faults.push('bandwidth');
   }
+  // The connection cap and a bandwidth fault together: the slower one holds.
+  if (p.bytesPerSecond !== undefined) out.bytesPerSecond = Math.min(out.bytesPerSecond ?? Infinity, p.bytesPerSecond);
   return out;
 }
 

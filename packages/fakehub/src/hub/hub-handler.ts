@@ -7,7 +7,7 @@ import { newRecord } from '../http/new-record.js';
 import { rateLimitHeaders, type RateLimiter } from '../http/rate-limiter.js';
 import { sendBody, sendHubError } from '../http/respond.js';
 import { sleepUnlessClosed } from '../http/wait.js';
-import type { RequestRecord, TokenSpec } from '../types.js';
+import type { FakeHubStats, RequestRecord, TokenSpec } from '../types.js';
 import { canSee, identify } from './access.js';
 import { listDatasets } from './list-datasets.js';
 import type { HubDeps, HubRequest, RepoRoute } from './context.js';
@@ -22,6 +22,10 @@ import { whoami } from './whoami.js';
 export interface HubHandlerParams {
   deps: HubDeps;
   limiter: RateLimiter;
+  /** Put `RateLimit` / `RateLimit-Policy` on answers (false: a 429 carries `Retry-After` only). */
+  rateLimitHeaders: boolean;
+  /** Counters this handler adds to. */
+  stats: FakeHubStats;
   tokens: Map<string, TokenSpec>;
   /** Where records go (the FakeHub's `requests`), or undefined to keep none. */
   log: () => RequestRecord[] | undefined;
@@ -79,15 +83,16 @@ export function createHubHandler(p: HubHandlerParams): (req: IncomingMessage, re
     const bucket = target.endpoint === 'resolve' ? 'resolvers' : 'api';
     const who = caller.kind === 'user' ? `token:${caller.token.token}` : `anon:${req.socket.remoteAddress}`;
     const state = p.limiter.take({ bucket, who, anonymous: caller.kind !== 'user' });
-    r.common = rateLimitHeaders(state);
+    const headersFor = (s: Parameters<typeof rateLimitHeaders>[0]): Record<string, string> => (p.rateLimitHeaders ? rateLimitHeaders(s) : {});
+    r.common = headersFor(state);
 
     const limited = deps.faults.take<RateLimitFault>('rate-limit', target);
-    if (limited || (p.limiter.enforce && state.exceeded)) {
+    if (limited || (p.limiter.enforces(bucket) && state.exceeded)) {
       const now = deps.now();
       const ra = limited ? retryAfterValue(limited, now) : { seconds: state.reset, header: String(state.reset) };
       const reset = limited?.options.resetSeconds ?? ra.seconds;
       if (limited) record.faults.push('rate-limit');
-      const headers: Record<string, string> = rateLimitHeaders({ ...state, remaining: 0, reset });
+      const headers: Record<string, string> = headersFor({ ...state, remaining: 0, reset });
       if (ra.header) headers['Retry-After'] = ra.header;
       return sendHubError(r, 429, { message: 'You have exceeded our rate limit. Retry later.' }, headers);
     }
@@ -131,7 +136,14 @@ export function createHubHandler(p: HubHandlerParams): (req: IncomingMessage, re
   return (req, res) => {
     const record = newRecord({ req, host: 'hub', at: deps.now() });
     p.log()?.push(record);
-    if (p.onResponse) res.once('close', () => p.onResponse?.(record));
+    res.once('close', () => {
+      p.stats.hubRequests++;
+      if (record.endpoint === 'resolve') {
+        if (record.status === 429) p.stats.resolvesLimited++;
+        else p.stats.resolvesServed++;
+      }
+      p.onResponse?.(record);
+    });
     const seen: { target?: FaultTarget } = {};
     handle(req, res, record, seen)
       .then(() => afterAnswer(seen.target))
