@@ -35,7 +35,7 @@ export interface PartialName {
 export function parsePartialName(name: string): PartialName | undefined {
   const m = PARTIAL_RE.exec(name);
   if (!m) return undefined;
-  const blob = m[1] as string;
+  const blob = m[1];
   const tag = m[2];
   if (tag === undefined) return { blob, aside: false };
   const aside = ASIDE_RE.test(tag);

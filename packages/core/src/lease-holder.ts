@@ -14,7 +14,7 @@ export function parseLeaseOwner(owner: string): LeaseHolder | undefined {
   const m = /^(.*)@([^@]+):(\d+)$/.exec(owner);
   if (!m) return undefined;
   const pid = Number(m[3]);
-  return Number.isSafeInteger(pid) && pid > 0 ? { job: m[1] as string, host: m[2] as string, pid } : undefined;
+  return Number.isSafeInteger(pid) && pid > 0 ? { job: m[1], host: m[2], pid } : undefined;
 }
 
 /** True while a process with this pid exists on this host (EPERM: it exists, owned by someone else). */

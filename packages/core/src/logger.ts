@@ -81,12 +81,14 @@ function textValue(v: unknown): string {
 
 /** `2026-11-28T13:00:00Z info [plan 7 task 3 node12] message k=v` */
 function textLine(info: Record<string, unknown>, time: Date, color: boolean): string {
+  /* eslint-disable @typescript-eslint/no-base-to-string -- the logging context holds numbers and strings (LogContext) */
   const ctx = [
     info.planId !== undefined ? `plan ${String(info.planId)}` : '',
     info.taskId !== undefined ? `task ${String(info.taskId)}` : '',
     info.host !== undefined ? String(info.host) : '',
   ].filter(Boolean);
-  const level = color && COLORS[info.level as string] ? `\u001b[${COLORS[info.level as string]}m${info.level}\u001b[39m` : String(info.level);
+  /* eslint-enable @typescript-eslint/no-base-to-string */
+  const level = color && COLORS[info.level as string] ? `\u001b[${COLORS[info.level as string]}m${info.level as string}\u001b[39m` : String(info.level);
   const parts = [isoSeconds(time), level];
   if (ctx.length) parts.push(`[${ctx.join(' ')}]`);
   // One entry, one line: a newline in a message (a hostile file name) cannot forge another line,

@@ -27,6 +27,7 @@ export function describeValue(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects returned above: a number, boolean or the like is left
   return `${typeof v} ${String(v)}`;
 }
 

@@ -135,7 +135,7 @@ export function checkManifestSchema(raw: unknown, problems: ProblemList): RawMan
     out.datasets = raw.datasets.map((entry, i) => checkDataset(entry, ['datasets', i], problems));
   }
   if (raw.slurm !== undefined && raw.slurm !== null) {
-    if (isMapping(raw.slurm)) out.slurm = checkMapping(raw.slurm, SLURM, Object.keys(SLURM), ['slurm'], problems) as RawSlurm;
+    if (isMapping(raw.slurm)) out.slurm = checkMapping(raw.slurm, SLURM, Object.keys(SLURM), ['slurm'], problems);
     else problems.add(['slurm'], `expected a mapping, got ${describeValue(raw.slurm)}`);
   }
   return out;

@@ -20,18 +20,18 @@ export function parseSlurmTime(value: string): { seconds: number } | { problem: 
   let seconds: number;
   if (m) {
     const [d, h, min = 0, s = 0] = m.slice(1).map((x) => (x === undefined ? undefined : Number(x))) as number[];
-    if (h! > 23) return bad('hours after a day count must be below 24');
+    if (h > 23) return bad('hours after a day count must be below 24');
     if (min > 59 || s > 59) return bad('minutes and seconds must be below 60');
-    seconds = ((d! * 24 + h!) * 60 + min) * 60 + s;
+    seconds = ((d * 24 + h) * 60 + min) * 60 + s;
   } else if ((m = /^(\d{1,7})(?::(\d{1,2}))?(?::(\d{1,2}))?$/.exec(v))) {
     const parts = m.slice(1).filter((x) => x !== undefined).map(Number);
-    if (parts.length === 1) seconds = parts[0]! * 60; // MM
+    if (parts.length === 1) seconds = parts[0] * 60; // MM
     else if (parts.length === 2) {
-      if (parts[1]! > 59) return bad('seconds must be below 60');
-      seconds = parts[0]! * 60 + parts[1]!; // MM:SS
+      if (parts[1] > 59) return bad('seconds must be below 60');
+      seconds = parts[0] * 60 + parts[1]; // MM:SS
     } else {
-      if (parts[1]! > 59 || parts[2]! > 59) return bad('minutes and seconds must be below 60');
-      seconds = (parts[0]! * 60 + parts[1]!) * 60 + parts[2]!; // HH:MM:SS
+      if (parts[1] > 59 || parts[2] > 59) return bad('minutes and seconds must be below 60');
+      seconds = (parts[0] * 60 + parts[1]) * 60 + parts[2]; // HH:MM:SS
     }
   } else {
     return bad('not one of its forms');

@@ -63,7 +63,7 @@ export async function* listRepoFiles(params: ListRepoFilesParams): AsyncGenerato
     recursive: true,
     expand: false,
     hubUrl,
-    fetch: pageFetch as typeof fetch,
+    fetch: pageFetch,
   });
   try {
     for await (const entry of entries) {
@@ -96,7 +96,7 @@ function toHubFile(entry: { path: unknown; size: unknown; oid?: unknown; lfs?: {
   let lfsSha256: string | null = null;
   if (lfs) {
     if (typeof lfs.oid !== 'string' || !SHA256_RE.test(lfs.oid)) bad(`lfs.oid ${JSON.stringify(lfs.oid)}`);
-    if (lfs.size !== undefined && lfs.size !== size) bad(`lfs.size ${JSON.stringify(lfs.size)} differs from size ${size}`);
+    if (lfs.size !== undefined && lfs.size !== size) bad(`lfs.size ${JSON.stringify(lfs.size)} differs from size ${String(size)}`);
     lfsSha256 = lfs.oid as string;
   }
   return { path, size: size as number, oid: oid as string, lfsSha256 };

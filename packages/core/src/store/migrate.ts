@@ -16,7 +16,7 @@ export function readSchemaVersion(db: Db): number | null {
  * Must run inside a write transaction so concurrent openers migrate exactly once.
  */
 export function migrate(db: Db, path: string, list: readonly Migration[] = migrations): number {
-  const latest = list.length ? list[list.length - 1]!.version : 0;
+  const latest = list.length ? list[list.length - 1].version : 0;
   let version = readSchemaVersion(db);
   if (version === null) {
     const tables = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };

@@ -227,4 +227,4 @@ CREATE TABLE blob_verifications (
 ];
 
 /** The schema version this code writes and expects. */
-export const LATEST_SCHEMA_VERSION: number = migrations[migrations.length - 1]!.version;
+export const LATEST_SCHEMA_VERSION: number = migrations[migrations.length - 1].version;

@@ -49,7 +49,7 @@ export function readPlanFiles(store: Store, planId: number): Map<string, Map<str
   const byRepo = new Map<string, Map<string, PlanFileState>>();
   for (const r of rows) {
     let paths = byRepo.get(r.repo);
-    if (!paths) byRepo.set(r.repo, (paths = new Map()));
+    if (!paths) byRepo.set(r.repo, (paths = new Map<string, PlanFileState>()));
     paths.set(r.path, { blob: r.blob, state: r.state });
   }
   return byRepo;

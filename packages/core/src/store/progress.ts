@@ -82,6 +82,7 @@ export class ProgressBatcher {
    */
   async flush(): Promise<void> {
     while (this.inFlight !== undefined) await this.inFlight.catch(() => undefined);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the write's own rejection, as it was
     if (this.failure !== undefined) throw this.failure;
     this.lastFlush = this.now();
     if (this.pending.size === 0) return;

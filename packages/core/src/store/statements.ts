@@ -8,7 +8,7 @@ const cache = new WeakMap<Db, Map<string, Statement>>();
 /** The prepared statement for `sql` on `db`, prepared once. */
 export function stmt(db: Db, sql: string): Statement {
   let byDb = cache.get(db);
-  if (!byDb) cache.set(db, (byDb = new Map()));
+  if (!byDb) cache.set(db, (byDb = new Map<string, Statement>()));
   let s = byDb.get(sql);
   if (!s) byDb.set(sql, (s = db.prepare(sql)));
   return s;
