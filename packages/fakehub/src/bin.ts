@@ -138,7 +138,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`hfhpc-fakehub: ${(err as Error)?.stack ?? err}\n`);
+    process.stderr.write(`hfhpc-fakehub: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exit(70);
   },
 );

@@ -138,7 +138,7 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
   const requests: RequestRecord[] = [];
   const log = () => (options.recordRequests === false ? undefined : requests);
   const onResponse = options.onResponse;
-  const onError = options.onError ?? ((err: unknown) => process.stderr.write(`fakehub: internal error: ${(err as Error)?.stack ?? err}\n`));
+  const onError = options.onError ?? ((err: unknown) => process.stderr.write(`fakehub: internal error: ${(err as Error)?.stack ?? String(err)}\n`));
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const urls = { hub: '', cdn: '' };
   const stats: FakeHubStats = { hubRequests: 0, cdnRequests: 0, resolvesServed: 0, resolvesLimited: 0, cdnBytesSent: 0 };

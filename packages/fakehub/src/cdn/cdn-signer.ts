@@ -38,7 +38,7 @@ export class CdnSigner {
       Signature: this.mac(pathname, String(expires), repo, path).toString('base64url'),
       'Key-Pair-Id': 'KFAKEHUB0000000',
     });
-    return `${params.cdnUrl}${pathname}?${q}`;
+    return `${params.cdnUrl}${pathname}?${q.toString()}`;
   }
 
   /** Check a CDN request URL against the signature and `nowSeconds`. */

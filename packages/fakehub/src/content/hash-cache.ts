@@ -70,7 +70,7 @@ export class HashCache {
   private remember(source: ContentSource, kind: HashKind, value: string): void {
     if (source.kind === 'text') {
       let m = this.textMemory.get(source.bytes);
-      if (!m) this.textMemory.set(source.bytes, (m = new Map()));
+      if (!m) this.textMemory.set(source.bytes, (m = new Map<HashKind, string>()));
       m.set(kind, value);
       return;
     }
@@ -88,7 +88,7 @@ export class HashCache {
     if (!file) return undefined;
     try {
       const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-      return parsed && typeof parsed === 'object' ? (parsed as Partial<Record<HashKind, string>>) : undefined;
+      return parsed && typeof parsed === 'object' ? parsed : undefined;
     } catch {
       return undefined; // absent or unreadable: compute instead
     }

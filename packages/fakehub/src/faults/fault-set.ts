@@ -203,7 +203,7 @@ export class FaultSet {
   hostileTreeEntry(options: HostileEntryOptions): FaultHandle {
     const f = this.add('hostile-entry', { repo: options.repo });
     const list = this.hostile.get(options.repo) ?? [];
-    list.push({ path: options.path ?? '../../etc/passwd', size: options.size ?? 11, handle: f as unknown as ActiveFault });
+    list.push({ path: options.path ?? '../../etc/passwd', size: options.size ?? 11, handle: f });
     this.hostile.set(options.repo, list);
     return f;
   }

@@ -2,7 +2,7 @@
 // 5xx) → rate-limit headers → token → rename redirect / visibility → endpoint handler →
 // branch-move triggers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FaultTarget, MoveBranchFault, RateLimitFault, ServerErrorFault, SlowFirstByteFault, ActiveFault } from '../faults/fault-set.js';
+import type { FaultTarget, RateLimitFault, ServerErrorFault, SlowFirstByteFault, ActiveFault } from '../faults/fault-set.js';
 import { newRecord } from '../http/new-record.js';
 import { rateLimitHeaders, type RateLimiter } from '../http/rate-limiter.js';
 import { sendBody, sendHubError } from '../http/respond.js';
@@ -125,7 +125,7 @@ export function createHubHandler(p: HubHandlerParams): (req: IncomingMessage, re
 
   function afterAnswer(target: FaultTarget | undefined): void {
     if (!target) return;
-    for (const f of deps.faults.moveTriggers(target) as ActiveFault<MoveBranchFault>[]) {
+    for (const f of deps.faults.moveTriggers(target)) {
       f.seen++;
       if (f.seen < (f.options.afterRequests ?? 1) || !f.consume()) continue;
       const repo = deps.store.get(f.options.repo);

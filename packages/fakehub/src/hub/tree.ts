@@ -54,7 +54,7 @@ export async function tree(deps: HubDeps, r: HubRequest, route: RepoRoute): Prom
   if (from + size < entries.length) {
     const next = new URLSearchParams(q);
     next.set('cursor', Buffer.from(JSON.stringify({ p: page[page.length - 1].path })).toString('base64url'));
-    headers.Link = `<${deps.hubUrl()}${r.url.pathname}?${next}>; rel="next"`;
+    headers.Link = `<${deps.hubUrl()}${r.url.pathname}?${next.toString()}>; rel="next"`;
   }
   sendJson(r, 200, body, headers);
 }

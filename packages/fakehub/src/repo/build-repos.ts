@@ -57,7 +57,7 @@ function buildRepo(spec: RepoSpec, where: string, problems: string[]): Repo | un
     problems.push(`${where}.id: must be "org/name" of letters, digits, ".", "_" or "-"`);
     return undefined;
   }
-  if (![undefined, false, 'auto', 'manual'].includes(spec.gated as never)) problems.push(`${where}.gated: must be false, "auto" or "manual"`);
+  if (![undefined, false, 'auto', 'manual'].includes(spec.gated)) problems.push(`${where}.gated: must be false, "auto" or "manual"`);
   if (spec.private !== undefined && typeof spec.private !== 'boolean') problems.push(`${where}.private: must be true or false`);
   const renamed = spec.renamed_from === undefined ? [] : Array.isArray(spec.renamed_from) ? spec.renamed_from : [spec.renamed_from];
   for (const old of renamed) if (typeof old !== 'string' || !REPO_ID.test(old)) problems.push(`${where}.renamed_from: ${JSON.stringify(old)} is not "org/name"`);
