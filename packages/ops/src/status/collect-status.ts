@@ -28,7 +28,7 @@ export async function collectStatus(params: CollectStatusParams): Promise<Status
   // Jobs from resubmissions may be missing from plans.job_ids; their leases name them.
   const fromLeases = report.shards.flatMap((s) => {
     const key = s.owner ? ownerTaskKey(s.owner) : null;
-    return key ? [key.split('_')[0] as string] : [];
+    return key ? [key.split('_')[0]] : [];
   });
   const jobIds = [...new Set([...report.job_ids, ...fromLeases])];
   if (!scheduler || jobIds.length === 0) return report;

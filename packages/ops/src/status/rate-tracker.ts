@@ -26,7 +26,7 @@ export class RateTracker {
     if (last && (sample.total < last.total || at <= last.at)) this.samples = [];
     this.samples.push(sample);
     this.samples = this.samples.filter((s) => s.at >= at - this.windowMs);
-    const first = this.samples[0] as Sample;
+    const first = this.samples[0];
     const seconds = (at - first.at) / 1000;
     if (this.samples.length < 2 || seconds <= 0) return report;
     const rate = (sample.total - first.total) / seconds;

@@ -17,7 +17,7 @@ export async function runPool<T, R>(params: {
     while (!failure && next < items.length) {
       const i = next++;
       try {
-        results[i] = await task(items[i] as T, i);
+        results[i] = await task(items[i], i);
       } catch (err) {
         failure ??= { err };
       }

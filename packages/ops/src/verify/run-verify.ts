@@ -92,7 +92,7 @@ export async function runVerify(params: RunVerifyParams): Promise<VerifyReport> 
     }
   }
   const rows = planFilesOf(store, { planId, repo: params.dataset });
-  const recorded = force ? new Map() : blobVerificationsOfPlan(store, planId);
+  const recorded: ReturnType<typeof blobVerificationsOfPlan> = force ? new Map() : blobVerificationsOfPlan(store, planId);
   const done = rows.filter((r) => r.state === 'done');
 
   // One check per blob file (repo folder + etag): files sharing a blob are read once.
