@@ -64,6 +64,7 @@ export class DoneRecorder {
   }
 
   private add(o: Outcome): void {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the write's own rejection, as it was
     if (this.failure !== undefined) throw this.failure;
     this.waiting.push(o);
     if (this.inFlight === undefined && (this.waiting.length >= (this.params.maxBatch ?? 500) || this.now() - this.lastFlush >= (this.params.flushMs ?? 1000))) {
@@ -74,6 +75,7 @@ export class DoneRecorder {
   /** Write every waiting file and blob record in one fenced transaction. */
   async flush(): Promise<void> {
     while (this.inFlight !== undefined) await this.inFlight.catch(() => undefined);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the write's own rejection, as it was
     if (this.failure !== undefined) throw this.failure;
     this.lastFlush = this.now();
     if (this.waiting.length === 0 && this.blobs.length === 0) return;

@@ -64,7 +64,7 @@ export async function workOnShard(p: WorkOnShardParams): Promise<ShardWorkResult
     return await runAndFinish(p, lease, abort.signal);
   } catch (err) {
     lease.stopHeartbeat();
-    const cause = abort.signal.aborted ? abort.signal.reason : err;
+    const cause: unknown = abort.signal.aborted ? abort.signal.reason : err;
     if (isLeaseError(cause) || isLeaseError(err)) {
       // Another task holds the shard now: touch nothing more of it, not even progress.
       p.log.warn(`lost the lease on shard ${lease.claim.index}: ${(cause as Error).message}`);

@@ -156,6 +156,7 @@ async function streamBody(params: AttemptParams, opened: OpenedResponse, body: B
     throw toDiskError(sink.writeError, { path: params.partialPath, bytesNeeded: state.size - sink.position }) ?? asDiskError(sink.writeError, params.partialPath);
   }
   if (sink.overflow) return { kind: 'mismatch', reason: `more than the expected ${state.size} bytes`, url };
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- the sink's own error, as it was
   if (sinkError) throw sinkError;
   if (sourceError) {
     if (watch.stalled) return { kind: 'network', code: 'ETIMEDOUT', retryable: true, url, source, cause: `no bytes for ${params.timeouts.stallMs} ms` };

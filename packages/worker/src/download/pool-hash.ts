@@ -162,7 +162,7 @@ export class PoolHash implements StreamHash {
         this.staging = new Uint8Array(buffer);
         this.filled = 0;
       }
-      const chunk = chunks[at.i]!;
+      const chunk = chunks[at.i];
       const n = Math.min(chunk.length - at.offset, size - this.filled);
       this.staging.set(chunk.subarray(at.offset, at.offset + n), this.filled);
       this.filled += n;
@@ -206,7 +206,7 @@ function ownBuffers(chunks: readonly Buffer[]): { buffers: ArrayBuffer[]; bytes:
   for (const c of chunks) {
     if (c.length === 0) continue;
     const whole = c.byteOffset === 0 && c.byteLength === c.buffer.byteLength && c.buffer instanceof ArrayBuffer;
-    buffers.push(whole ? (c.buffer as ArrayBuffer) : (c.buffer.slice(c.byteOffset, c.byteOffset + c.byteLength) as ArrayBuffer));
+    buffers.push(whole ? (c.buffer) : (c.buffer.slice(c.byteOffset, c.byteOffset + c.byteLength) as ArrayBuffer));
     bytes += c.length;
   }
   return { buffers, bytes };

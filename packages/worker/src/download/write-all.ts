@@ -18,8 +18,8 @@ export async function writeAll(writev: PositionedWritev, buffers: readonly Uint8
 function skipBytes(buffers: readonly Uint8Array[], n: number): Uint8Array[] {
   let rest = n;
   let i = 0;
-  while (i < buffers.length && rest >= buffers[i]!.length) rest -= buffers[i++]!.length;
+  while (i < buffers.length && rest >= buffers[i].length) rest -= buffers[i++].length;
   const out = buffers.slice(i);
-  if (rest > 0 && out.length) out[0] = out[0]!.subarray(rest);
+  if (rest > 0 && out.length) out[0] = out[0].subarray(rest);
   return out;
 }
