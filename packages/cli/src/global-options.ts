@@ -2,25 +2,24 @@ import type { Argv } from 'yargs';
 import { createLogger, loadManifest, resolveRuntimeConfig, shortHostname, type Logger, type RuntimeArgv, type RuntimeConfig } from '@hfhpc/core';
 
 /** Options every command takes; each also comes from the environment (README, global options). */
-export interface GlobalArgs {
-  root?: string;
-  db?: string;
-  'hub-url'?: string;
-  'log-format'?: 'text' | 'json';
-  'log-level'?: string;
-  quiet?: boolean;
-  /** Set by a handler to choose the process exit code. */
-  exitCode?: number;
-}
-
-export function globalOptions(y: Argv): Argv<GlobalArgs> {
+function withGlobalOptions(y: Argv) {
   return y
     .option('root', { type: 'string', describe: 'download root, a Hugging Face hub cache dir [env HFHPC_ROOT; else the manifest root; else ./datasets]', global: true })
     .option('db', { type: 'string', describe: 'state database [env HFHPC_DB; else <root>/_hfhpc/state.sqlite]', global: true })
     .option('hub-url', { type: 'string', describe: 'Hub base URL [env HF_ENDPOINT; else https://huggingface.co]', global: true })
     .option('log-format', { choices: ['text', 'json'] as const, describe: 'log format [env HFHPC_LOG_FORMAT; default text]', global: true })
     .option('log-level', { type: 'string', describe: 'error, warn, info, debug [env HFHPC_LOG_LEVEL; default info]', global: true })
-    .option('quiet', { type: 'boolean', describe: 'only errors [env HFHPC_QUIET]', global: true }) as unknown as Argv<GlobalArgs>;
+    .option('quiet', { type: 'boolean', describe: 'only errors [env HFHPC_QUIET]', global: true });
+}
+
+/** The parsed options an `Argv` built by `builder` hands its command's handler. */
+export type ArgsOf<B extends (y: never) => unknown> = ReturnType<B> extends Argv<infer T> ? T : never;
+
+/** The global options as parsed, plus `exitCode`, which a handler sets to choose the process exit code. */
+export type GlobalArgs = ArgsOf<typeof withGlobalOptions> & { exitCode?: number };
+
+export function globalOptions(y: Argv): Argv<GlobalArgs> {
+  return withGlobalOptions(y);
 }
 
 /** The shared settings from the global options, the environment and (for plan/run) the manifest. */

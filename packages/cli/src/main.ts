@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { Argv, CommandModule } from 'yargs';
+import type { Argv } from 'yargs';
 import { ExitCode, HfhpcError, UsageError, toHfhpcError } from '@hfhpc/core';
 import { globalOptions, type GlobalArgs } from './global-options.js';
 import { command as workCommand } from './commands/work.js';
@@ -14,15 +14,11 @@ import { command as doctorCommand } from './commands/doctor.js';
 // r"); its CommonJS build uses wrap-ansi, which wraps at word boundaries.
 const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 
-// One module per command under ./commands; each exports `command`. Registered here, in the
-// order `--help` lists them.
-const commands: CommandModule<GlobalArgs, any>[] = [planCommand, workCommand, runCommand, statusCommand, verifyCommand, cleanupCommand, doctorCommand]; // eslint-disable-line @typescript-eslint/no-explicit-any
-
 /** Parse argv, run the command, return the exit code. Never calls process.exit. */
 export async function main(argv: string[]): Promise<number> {
   try {
     const y = yargs(argv);
-    let cli: Argv<GlobalArgs> = globalOptions(y)
+    const cli: Argv<GlobalArgs> = globalOptions(y)
       .scriptName('hfhpc')
       // The terminal's width when stdout is one; 80 columns in a pipe or a file.
       .wrap(y.terminalWidth() || 80)
@@ -37,8 +33,16 @@ export async function main(argv: string[]): Promise<number> {
         throw err ?? new UsageError(msg, { hint: 'see hfhpc --help' });
       })
       .help()
-      .version(false);
-    for (const c of commands) cli = cli.command(c);
+      .version(false)
+      // One module per command under ./commands; each exports `command` with its own option
+      // types, so each is registered by its own call. In the order `--help` lists them.
+      .command(planCommand)
+      .command(workCommand)
+      .command(runCommand)
+      .command(statusCommand)
+      .command(verifyCommand)
+      .command(cleanupCommand)
+      .command(doctorCommand);
     const result = await cli.parseAsync();
     // A handler may set the exit code it wants through `exitCode` on argv.
     return typeof result.exitCode === 'number' ? result.exitCode : ExitCode.OK;

@@ -29,7 +29,10 @@ export function parseBoundedNumber(flag: string, value: unknown, b: NumberBounds
   return n;
 }
 
-/** A yargs option (no `type`: the raw text reaches the check) for a bounded number. */
-export function numberOption(flag: string, bounds: NumberBounds, options: Omit<Options, 'type' | 'coerce'> = {}): Options {
+/**
+ * A yargs option (no `type`: the raw text reaches the check) for a bounded number. Its parsed
+ * type is `number` (`number | undefined` without a default), from the `coerce` yargs infers.
+ */
+export function numberOption<O extends Omit<Options, 'type' | 'coerce'>>(flag: string, bounds: NumberBounds, options: O): O & { coerce: (v: unknown) => number } {
   return { ...options, coerce: (v: unknown) => parseBoundedNumber(flag, v, bounds) };
 }

@@ -1,18 +1,10 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { DiskError, ExitCode, openStore, withPlanDefaults } from '@hfhpc/core';
-import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
+import { MANIFEST_OPTION, storedPlanConfig, type ArgsOf, type GlobalArgs } from '../global-options.js';
 import { numberOption } from '../number-option.js';
 import { printOut } from '../print-out.js';
-
-interface CleanupArgs extends GlobalArgs {
-  manifest?: string;
-  'dry-run': boolean;
-  json: boolean;
-  'remove-resumable': boolean;
-  'events-days': number;
-}
 
 /** Cleanup removes files under the root: a read-only or foreign root is refused up front (exit 1). */
 async function assertCanChange(root: string): Promise<void> {
@@ -29,16 +21,19 @@ async function assertCanChange(root: string): Promise<void> {
   }
 }
 
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .option('manifest', MANIFEST_OPTION)
+    .option('dry-run', { type: 'boolean', default: false, describe: 'show what would be done; change nothing' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
+    .option('remove-resumable', { type: 'boolean', default: false, describe: 'also remove partial files the next task would resume' })
+    .option('events-days', numberOption('--events-days', { min: 0, max: 36_500, unit: 'days' }, { default: 30, describe: 'delete events older than this many days' }));
+type CleanupArgs = ArgsOf<typeof builder>;
+
 export const command: CommandModule<GlobalArgs, CleanupArgs> = {
   command: 'cleanup',
   describe: 'expire dead leases, remove orphaned partial files and old events (never complete blobs)',
-  builder: (y) =>
-    y
-      .option('manifest', MANIFEST_OPTION)
-      .option('dry-run', { type: 'boolean', default: false, describe: 'show what would be done; change nothing' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
-      .option('remove-resumable', { type: 'boolean', default: false, describe: 'also remove partial files the next task would resume' })
-      .option('events-days', numberOption('--events-days', { min: 0, max: 36_500, unit: 'days' }, { default: 30, describe: 'delete events older than this many days' })) as never,
+  builder,
   handler: async (argv) => {
     const { cfg } = await storedPlanConfig(argv);
     // --dry-run writes nothing, not even a migration.

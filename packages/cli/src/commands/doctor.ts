@@ -1,12 +1,7 @@
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { ExitCode, inspectDatabase, withPlanDefaults } from '@hfhpc/core';
-import { runtimeConfig, type GlobalArgs } from '../global-options.js';
+import { runtimeConfig, type ArgsOf, type GlobalArgs } from '../global-options.js';
 import { printOut } from '../print-out.js';
-
-interface DoctorArgs extends GlobalArgs {
-  json: boolean;
-  timeout: number;
-}
 
 /** The newest plan's root and hub URL, when the database exists and can be read. */
 async function fromPlan(dbPath: string): Promise<{ root: string; hubUrl: string } | undefined> {
@@ -23,13 +18,16 @@ async function fromPlan(dbPath: string): Promise<{ root: string; hubUrl: string 
   }
 }
 
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .option('json', { type: 'boolean', default: false, describe: 'print the checks as JSON' })
+    .option('timeout', { type: 'number', default: 15, describe: 'seconds allowed per network request' });
+type DoctorArgs = ArgsOf<typeof builder>;
+
 export const command: CommandModule<GlobalArgs, DoctorArgs> = {
   command: 'doctor',
   describe: 'health checks, one line each: node, token, Hub, root, space, SQLite locking, database, Slurm',
-  builder: (y) =>
-    y
-      .option('json', { type: 'boolean', default: false, describe: 'print the checks as JSON' })
-      .option('timeout', { type: 'number', default: 15, describe: 'seconds allowed per network request' }) as never,
+  builder,
   handler: async (argv) => {
     const env = process.env;
     const cfg = runtimeConfig(argv, { env });

@@ -1,71 +1,46 @@
 import { fileURLToPath } from 'node:url';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { UsageError, loadManifest } from '@hfhpc/core';
-import { commandLogger, runtimeArgv, runtimeConfig, type GlobalArgs } from '../global-options.js';
+import { commandLogger, runtimeArgv, runtimeConfig, type ArgsOf, type GlobalArgs } from '../global-options.js';
 import { MAX_SECONDS, numberOption } from '../number-option.js';
 import { printOut } from '../print-out.js';
-
-interface PlanArgs extends GlobalArgs {
-  manifest?: string;
-  shards?: number;
-  'shard-size'?: string;
-  'max-parallel'?: number;
-  'max-files-per-shard'?: number;
-  'job-name'?: string;
-  partition?: string;
-  account?: string;
-  qos?: string;
-  time?: string;
-  mem?: string;
-  'cpus-per-task'?: number;
-  'mail-user'?: string;
-  'mail-type'?: string;
-  'signal-seconds'?: number;
-  'requeue-max'?: number;
-  'max-array-size'?: number;
-  concurrency?: number;
-  'lease-ttl'?: number;
-  'dry-run': boolean;
-  submit: boolean;
-  json: boolean;
-  force: boolean;
-  'resubmit-failed': boolean;
-  'verify-after': boolean;
-}
 
 const SLURM = 'Slurm options (override the manifest\'s slurm: block):';
 const WORK = 'Task options (written into the work command of the scripts):';
 
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .option('manifest', { type: 'string', describe: 'manifest file (YAML or JSON); required unless --resubmit-failed (where its root locates the plan)' })
+    .option('shards', numberOption('--shards', { min: 1, max: 10_000_000, integer: true }, { describe: 'number of shards (instead of --shard-size)' }))
+    .option('shard-size', { type: 'string', describe: 'bytes per shard, e.g. 200GB [default: the manifest, else 200GB]' })
+    .option('max-parallel', numberOption('--max-parallel', { min: 1, max: 100_000, integer: true }, { describe: 'array tasks running at once [default: the manifest, else 32]' }))
+    .option('max-files-per-shard', numberOption('--max-files-per-shard', { min: 1, max: 10_000_000, integer: true }, { describe: 'at most this many files per shard [default: the manifest, else 2000]' }))
+    .option('job-name', { type: 'string', group: SLURM, describe: '--job-name [default hfhpc]' })
+    .option('partition', { type: 'string', group: SLURM, describe: '--partition' })
+    .option('account', { type: 'string', group: SLURM, describe: '--account' })
+    .option('qos', { type: 'string', group: SLURM, describe: '--qos' })
+    .option('time', { type: 'string', group: SLURM, describe: '--time, e.g. 12:00:00' })
+    .option('mem', { type: 'string', group: SLURM, describe: '--mem, e.g. 8G' })
+    .option('cpus-per-task', numberOption('--cpus-per-task', { min: 1, max: 100_000, integer: true }, { group: SLURM, describe: '--cpus-per-task' }))
+    .option('mail-user', { type: 'string', group: SLURM, describe: '--mail-user' })
+    .option('mail-type', { type: 'string', group: SLURM, describe: '--mail-type, e.g. END,FAIL' })
+    .option('signal-seconds', numberOption('--signal-seconds', { min: 0, max: 65_535, integer: true, unit: 'seconds' }, { group: SLURM, describe: 'USR1 this many seconds before the time limit [default 300]' }))
+    .option('requeue-max', numberOption('--requeue-max', { min: 0, max: 1000, integer: true }, { group: SLURM, describe: 'times a task may requeue itself after an interruption [default 3]' }))
+    .option('max-array-size', numberOption('--max-array-size', { min: 1, max: 4_000_001, integer: true }, { group: SLURM, describe: 'MaxArraySize when scontrol does not tell [default 1001]' }))
+    .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { group: WORK, describe: 'files each task downloads at once [default: the task\'s CPUs]' }))
+    .option('lease-ttl', numberOption('--lease-ttl', { min: 1, max: MAX_SECONDS, integer: true, unit: 'seconds' }, { group: WORK, describe: 'seconds a dead task keeps its shard before another task takes it over [default 120]' }))
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; write nothing' })
+    .option('submit', { type: 'boolean', default: false, describe: 'run sbatch --parsable on the scripts and record the job ids' })
+    .option('json', { type: 'boolean', default: false, describe: 'print {plan_id, datasets, files, bytes, shards, scripts, job_ids} on stdout' })
+    .option('force', { type: 'boolean', default: false, describe: 'every file back to pending: blobs on disk are hashed again and fetched again unless they match (nothing is trusted); plan even when free space is short' })
+    .option('resubmit-failed', { type: 'boolean', default: false, describe: 'send the current plan\'s failed shards back to pending and submit an array of just those' })
+    .option('verify-after', { type: 'boolean', default: false, describe: 'with --submit: also submit verify.sbatch to run after the array succeeded (--dependency=afterok)' });
+type PlanArgs = ArgsOf<typeof builder>;
+
 export const command: CommandModule<GlobalArgs, PlanArgs> = {
   command: 'plan',
   describe: 'resolve, pin, list, shard and store a plan; render download.sbatch; --submit runs sbatch',
-  builder: (y) =>
-    y
-      .option('manifest', { type: 'string', describe: 'manifest file (YAML or JSON); required unless --resubmit-failed (where its root locates the plan)' })
-      .option('shards', numberOption('--shards', { min: 1, max: 10_000_000, integer: true }, { describe: 'number of shards (instead of --shard-size)' }))
-      .option('shard-size', { type: 'string', describe: 'bytes per shard, e.g. 200GB [default: the manifest, else 200GB]' })
-      .option('max-parallel', numberOption('--max-parallel', { min: 1, max: 100_000, integer: true }, { describe: 'array tasks running at once [default: the manifest, else 32]' }))
-      .option('max-files-per-shard', numberOption('--max-files-per-shard', { min: 1, max: 10_000_000, integer: true }, { describe: 'at most this many files per shard [default: the manifest, else 2000]' }))
-      .option('job-name', { type: 'string', group: SLURM, describe: '--job-name [default hfhpc]' })
-      .option('partition', { type: 'string', group: SLURM, describe: '--partition' })
-      .option('account', { type: 'string', group: SLURM, describe: '--account' })
-      .option('qos', { type: 'string', group: SLURM, describe: '--qos' })
-      .option('time', { type: 'string', group: SLURM, describe: '--time, e.g. 12:00:00' })
-      .option('mem', { type: 'string', group: SLURM, describe: '--mem, e.g. 8G' })
-      .option('cpus-per-task', numberOption('--cpus-per-task', { min: 1, max: 100_000, integer: true }, { group: SLURM, describe: '--cpus-per-task' }))
-      .option('mail-user', { type: 'string', group: SLURM, describe: '--mail-user' })
-      .option('mail-type', { type: 'string', group: SLURM, describe: '--mail-type, e.g. END,FAIL' })
-      .option('signal-seconds', numberOption('--signal-seconds', { min: 0, max: 65_535, integer: true, unit: 'seconds' }, { group: SLURM, describe: 'USR1 this many seconds before the time limit [default 300]' }))
-      .option('requeue-max', numberOption('--requeue-max', { min: 0, max: 1000, integer: true }, { group: SLURM, describe: 'times a task may requeue itself after an interruption [default 3]' }))
-      .option('max-array-size', numberOption('--max-array-size', { min: 1, max: 4_000_001, integer: true }, { group: SLURM, describe: 'MaxArraySize when scontrol does not tell [default 1001]' }))
-      .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { group: WORK, describe: 'files each task downloads at once [default: the task\'s CPUs]' }))
-      .option('lease-ttl', numberOption('--lease-ttl', { min: 1, max: MAX_SECONDS, integer: true, unit: 'seconds' }, { group: WORK, describe: 'seconds a dead task keeps its shard before another task takes it over [default 120]' }))
-      .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; write nothing' })
-      .option('submit', { type: 'boolean', default: false, describe: 'run sbatch --parsable on the scripts and record the job ids' })
-      .option('json', { type: 'boolean', default: false, describe: 'print {plan_id, datasets, files, bytes, shards, scripts, job_ids} on stdout' })
-      .option('force', { type: 'boolean', default: false, describe: 'every file back to pending: blobs on disk are hashed again and fetched again unless they match (nothing is trusted); plan even when free space is short' })
-      .option('resubmit-failed', { type: 'boolean', default: false, describe: 'send the current plan\'s failed shards back to pending and submit an array of just those' })
-      .option('verify-after', { type: 'boolean', default: false, describe: 'with --submit: also submit verify.sbatch to run after the array succeeded (--dependency=afterok)' }) as never,
+  builder,
   handler: async (argv) => {
     const globals = runtimeArgv(argv);
     const cfg = runtimeConfig(argv);

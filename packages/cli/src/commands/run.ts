@@ -1,36 +1,27 @@
 import { fileURLToPath } from 'node:url';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { UsageError, loadManifest } from '@hfhpc/core';
-import { commandLogger, runtimeArgv, runtimeConfig, type GlobalArgs } from '../global-options.js';
+import { commandLogger, runtimeArgv, runtimeConfig, type ArgsOf, type GlobalArgs } from '../global-options.js';
 import { MAX_SECONDS, numberOption } from '../number-option.js';
 import { runProgressBar } from '../run-progress-bar.js';
 
-interface RunArgs extends GlobalArgs {
-  manifest: string;
-  local: boolean;
-  jobs: number;
-  shards?: number;
-  'shard-size'?: string;
-  concurrency?: number;
-  'lease-ttl'?: number;
-  'progress-interval'?: number;
-  force: boolean;
-}
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .option('manifest', { type: 'string', demandOption: true, describe: 'manifest file (YAML or JSON)' })
+    .option('local', { type: 'boolean', default: false, describe: 'run the array tasks here, as child processes (required: on a cluster use plan --submit)' })
+    .option('jobs', numberOption('--jobs', { min: 1, max: 256, integer: true }, { alias: 'j', default: 2, describe: 'array tasks running at once (the array\'s %W)' }))
+    .option('shards', numberOption('--shards', { min: 1, max: 10_000_000, integer: true }, { describe: 'number of shards [default: the manifest, else 4 per worker]' }))
+    .option('shard-size', { type: 'string', describe: 'bytes per shard, e.g. 200GB (instead of --shards)' })
+    .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { describe: 'files each worker downloads at once [default: the CPUs available]' }))
+    .option('lease-ttl', numberOption('--lease-ttl', { min: 1, max: MAX_SECONDS, integer: true, unit: 'seconds' }, { describe: 'lease lifetime in seconds [default 120]' }))
+    .option('progress-interval', numberOption('--progress-interval', { min: 1, max: MAX_SECONDS, integer: true, unit: 'seconds' }, { describe: 'seconds between Progress: lines [default 30]' }))
+    .option('force', { type: 'boolean', default: false, describe: 'every file back to pending: blobs on disk are hashed again and fetched again unless they match' });
+type RunArgs = ArgsOf<typeof builder>;
 
 export const command: CommandModule<GlobalArgs, RunArgs> = {
   command: 'run',
   describe: 'plan, then run its download.sbatch on this machine, W workers at once (no Slurm)',
-  builder: (y) =>
-    y
-      .option('manifest', { type: 'string', demandOption: true, describe: 'manifest file (YAML or JSON)' })
-      .option('local', { type: 'boolean', default: false, describe: 'run the array tasks here, as child processes (required: on a cluster use plan --submit)' })
-      .option('jobs', numberOption('--jobs', { min: 1, max: 256, integer: true }, { alias: 'j', default: 2, describe: 'array tasks running at once (the array\'s %W)' }))
-      .option('shards', numberOption('--shards', { min: 1, max: 10_000_000, integer: true }, { describe: 'number of shards [default: the manifest, else 4 per worker]' }))
-      .option('shard-size', { type: 'string', describe: 'bytes per shard, e.g. 200GB (instead of --shards)' })
-      .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { describe: 'files each worker downloads at once [default: the CPUs available]' }))
-      .option('lease-ttl', numberOption('--lease-ttl', { min: 1, max: MAX_SECONDS, integer: true, unit: 'seconds' }, { describe: 'lease lifetime in seconds [default 120]' }))
-      .option('progress-interval', numberOption('--progress-interval', { min: 1, max: MAX_SECONDS, integer: true, unit: 'seconds' }, { describe: 'seconds between Progress: lines [default 30]' }))
-      .option('force', { type: 'boolean', default: false, describe: 'every file back to pending: blobs on disk are hashed again and fetched again unless they match' }) as never,
+  builder,
   handler: async (argv) => {
     if (!argv.local) {
       throw new UsageError('hfhpc run needs --local: it runs the job on this machine', { hint: 'on a Slurm cluster use hfhpc plan --manifest F --submit' });

@@ -1,22 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { ExitCode, escapeControls, openStore, writeFileAtomic } from '@hfhpc/core';
 import type { StatusReport } from '@hfhpc/ops';
-import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
+import { MANIFEST_OPTION, storedPlanConfig, type ArgsOf, type GlobalArgs } from '../global-options.js';
 import { MAX_SECONDS, numberOption, parseBoundedNumber } from '../number-option.js';
 import { printOut } from '../print-out.js';
-
-interface StatusArgs extends GlobalArgs {
-  manifest?: string;
-  json: boolean;
-  format: 'text' | 'json' | 'prometheus';
-  watch?: number;
-  count?: number;
-  'plan-id'?: number;
-  output?: string;
-  'rate-window': number;
-  slurm: boolean;
-}
 
 /** `--watch` alone means every 5 s; a value must be 0.1 to 86400 seconds. */
 function watchSeconds(v: unknown): number | undefined {
@@ -33,20 +21,23 @@ async function render(report: StatusReport, format: StatusArgs['format'], watchi
   return formatStatusText(report);
 }
 
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .option('manifest', MANIFEST_OPTION)
+    .option('json', { type: 'boolean', default: false, describe: 'print the status object as JSON (same as --format json)' })
+    .option('format', { choices: ['text', 'json', 'prometheus'] as const, default: 'text' as const, describe: 'text, json, or prometheus (node_exporter textfile metrics)' })
+    .option('watch', { describe: 'refresh every N seconds (default 5) until interrupted; redraws in place on a terminal', coerce: watchSeconds })
+    .option('count', numberOption('--count', { min: 1, max: 1_000_000_000, integer: true }, { describe: 'with --watch: stop after this many refreshes' }))
+    .option('plan-id', numberOption('--plan-id', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }, { describe: 'plan to report on [default: the newest]' }))
+    .option('output', { type: 'string', describe: 'write to this file (replaced atomically each refresh) instead of stdout' })
+    .option('rate-window', numberOption('--rate-window', { min: 1, max: 30 * 86_400, unit: 'seconds' }, { default: 300, describe: 'seconds over which the rate is measured' }))
+    .option('slurm', { type: 'boolean', default: true, describe: 'ask squeue/sacct about the plan\'s jobs (--no-slurm: database only)' });
+type StatusArgs = ArgsOf<typeof builder>;
+
 export const command: CommandModule<GlobalArgs, StatusArgs> = {
   command: 'status',
   describe: 'progress per dataset and shard, rate and ETA, failures by cause, leases, Slurm job states',
-  builder: (y) =>
-    y
-      .option('manifest', MANIFEST_OPTION)
-      .option('json', { type: 'boolean', default: false, describe: 'print the status object as JSON (same as --format json)' })
-      .option('format', { choices: ['text', 'json', 'prometheus'] as const, default: 'text' as const, describe: 'text, json, or prometheus (node_exporter textfile metrics)' })
-      .option('watch', { describe: 'refresh every N seconds (default 5) until interrupted; redraws in place on a terminal', coerce: watchSeconds })
-      .option('count', numberOption('--count', { min: 1, max: 1_000_000_000, integer: true }, { describe: 'with --watch: stop after this many refreshes' }))
-      .option('plan-id', numberOption('--plan-id', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }, { describe: 'plan to report on [default: the newest]' }))
-      .option('output', { type: 'string', describe: 'write to this file (replaced atomically each refresh) instead of stdout' })
-      .option('rate-window', numberOption('--rate-window', { min: 1, max: 30 * 86_400, unit: 'seconds' }, { default: 300, describe: 'seconds over which the rate is measured' }))
-      .option('slurm', { type: 'boolean', default: true, describe: 'ask squeue/sacct about the plan\'s jobs (--no-slurm: database only)' }) as never,
+  builder,
   handler: async (argv) => {
     const { cfg } = await storedPlanConfig(argv);
     const { RateTracker, collectStatus, slurmJobStates } = await import('@hfhpc/ops');

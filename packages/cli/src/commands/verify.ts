@@ -1,18 +1,9 @@
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { ExitCode, InterruptedError, formatBytes, openStore, withPlanDefaults } from '@hfhpc/core';
 import type { VerifyProgress } from '@hfhpc/ops';
-import { MANIFEST_OPTION, storedPlanConfig, type GlobalArgs } from '../global-options.js';
+import { MANIFEST_OPTION, storedPlanConfig, type ArgsOf, type GlobalArgs } from '../global-options.js';
 import { numberOption } from '../number-option.js';
 import { printOut } from '../print-out.js';
-
-interface VerifyArgs extends GlobalArgs {
-  manifest?: string;
-  dataset?: string;
-  force: boolean;
-  json: boolean;
-  concurrency?: number;
-  'plan-id'?: number;
-}
 
 /** A bar on stderr when it is a terminal (stdout stays clean for --json); nothing otherwise. */
 async function progressBar(): Promise<{ update: (p: VerifyProgress) => void; stop: () => void }> {
@@ -43,17 +34,20 @@ async function progressBar(): Promise<{ update: (p: VerifyProgress) => void; sto
   };
 }
 
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .option('manifest', MANIFEST_OPTION)
+    .option('dataset', { type: 'string', describe: 'only this dataset (repo id)' })
+    .option('force', { type: 'boolean', default: false, describe: 're-hash files already verified' })
+    .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
+    .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { describe: 'files hashed at once [default: the CPUs available]' }))
+    .option('plan-id', numberOption('--plan-id', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }, { describe: 'plan to verify [default: the newest]' }));
+type VerifyArgs = ArgsOf<typeof builder>;
+
 export const command: CommandModule<GlobalArgs, VerifyArgs> = {
   command: 'verify',
   describe: 're-hash the files on disk against the plan; bad or missing files go back to pending (exit 1)',
-  builder: (y) =>
-    y
-      .option('manifest', MANIFEST_OPTION)
-      .option('dataset', { type: 'string', describe: 'only this dataset (repo id)' })
-      .option('force', { type: 'boolean', default: false, describe: 're-hash files already verified' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
-      .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { describe: 'files hashed at once [default: the CPUs available]' }))
-      .option('plan-id', numberOption('--plan-id', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }, { describe: 'plan to verify [default: the newest]' })) as never,
+  builder,
   handler: async (argv) => {
     const { cfg } = await storedPlanConfig(argv);
     const { formatVerify, planDefaults, runVerify } = await import('@hfhpc/ops');

@@ -1,31 +1,24 @@
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '@hfhpc/core';
 import { removeEarlyStop } from '../early-stop.js';
-import { commandLogger, runtimeConfig, type GlobalArgs } from '../global-options.js';
+import { commandLogger, runtimeConfig, type ArgsOf, type GlobalArgs } from '../global-options.js';
 import { MAX_SECONDS, numberOption } from '../number-option.js';
 
-interface WorkArgs extends GlobalArgs {
-  'task-id'?: number;
-  'task-offset'?: number;
-  'plan-id'?: number;
-  concurrency?: number;
-  'lease-ttl': number;
-  steal: boolean;
-  'progress-interval': number;
-}
+const builder = (y: Argv<GlobalArgs>) =>
+  y
+    .option('task-id', numberOption('--task-id', { min: 0, max: 2_147_483_647, integer: true }, { describe: 'shard index to claim first [default: $SLURM_ARRAY_TASK_ID + task offset]' }))
+    .option('task-offset', numberOption('--task-offset', { min: 0, max: 2_147_483_647, integer: true }, { describe: 'added to $SLURM_ARRAY_TASK_ID when one plan spans several arrays [env HFHPC_TASK_OFFSET; default 0]' }))
+    .option('plan-id', numberOption('--plan-id', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }, { describe: 'plan to work on [default: the latest]' }))
+    .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { describe: 'files downloaded at once [default: $SLURM_CPUS_PER_TASK, else the CPUs available]' }))
+    .option('lease-ttl', numberOption('--lease-ttl', { min: 1, max: MAX_SECONDS, unit: 'seconds' }, { default: 120, describe: 'lease lifetime in seconds (1 to 86400); renewed every quarter of it' }))
+    .option('steal', { type: 'boolean', default: true, describe: 'after the own shard, take pending or expired shards (--no-steal: stop)' })
+    .option('progress-interval', numberOption('--progress-interval', { min: 1, max: MAX_SECONDS, unit: 'seconds' }, { default: 30, describe: 'seconds between Progress: log lines (1 to 86400)' }));
+type WorkArgs = ArgsOf<typeof builder>;
 
 export const command: CommandModule<GlobalArgs, WorkArgs> = {
   command: 'work',
   describe: 'run one array task: lease shards, download, verify and place their files',
-  builder: (y) =>
-    y
-      .option('task-id', numberOption('--task-id', { min: 0, max: 2_147_483_647, integer: true }, { describe: 'shard index to claim first [default: $SLURM_ARRAY_TASK_ID + task offset]' }))
-      .option('task-offset', numberOption('--task-offset', { min: 0, max: 2_147_483_647, integer: true }, { describe: 'added to $SLURM_ARRAY_TASK_ID when one plan spans several arrays [env HFHPC_TASK_OFFSET; default 0]' }))
-      .option('plan-id', numberOption('--plan-id', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }, { describe: 'plan to work on [default: the latest]' }))
-      .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { describe: 'files downloaded at once [default: $SLURM_CPUS_PER_TASK, else the CPUs available]' }))
-      .option('lease-ttl', numberOption('--lease-ttl', { min: 1, max: MAX_SECONDS, unit: 'seconds' }, { default: 120, describe: 'lease lifetime in seconds (1 to 86400); renewed every quarter of it' }))
-      .option('steal', { type: 'boolean', default: true, describe: 'after the own shard, take pending or expired shards (--no-steal: stop)' })
-      .option('progress-interval', numberOption('--progress-interval', { min: 1, max: MAX_SECONDS, unit: 'seconds' }, { default: 30, describe: 'seconds between Progress: log lines (1 to 86400)' })) as never,
+  builder,
   handler: async (argv) => {
     const env = process.env;
     const cfg = runtimeConfig(argv, { env });
