@@ -13,6 +13,7 @@ import {
   repoFolderName,
   resetFile,
   UsageError,
+  type BlobVerification,
   type NewBlobVerification,
   type PlanFileRow,
   type Store,
@@ -92,7 +93,7 @@ export async function runVerify(params: RunVerifyParams): Promise<VerifyReport> 
     }
   }
   const rows = planFilesOf(store, { planId, repo: params.dataset });
-  const recorded: ReturnType<typeof blobVerificationsOfPlan> = force ? new Map() : blobVerificationsOfPlan(store, planId);
+  const recorded = force ? new Map<string, BlobVerification>() : blobVerificationsOfPlan(store, planId);
   const done = rows.filter((r) => r.state === 'done');
 
   // One check per blob file (repo folder + etag): files sharing a blob are read once.
