@@ -28,6 +28,7 @@ describe('errors', () => {
     const { mkdtempSync, rmSync, unlinkSync } = await import('node:fs');
     const { readFile } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- node:path's join does not use `this`
     const { join } = await import('node:path');
     const { default: Database } = await import('better-sqlite3');
     const missing = await readFile('/nonexistent/hfhpc/file').catch((e: unknown) => e);

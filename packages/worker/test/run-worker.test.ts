@@ -58,8 +58,8 @@ describe('runWorker', () => {
     const proc = new EventEmitter();
     const hang = (req: DownloadRequest) =>
       new Promise<never>((_, reject) => {
-        if (req.signal!.aborted) return reject(req.signal!.reason);
-        req.signal!.addEventListener('abort', () => reject(req.signal!.reason), { once: true });
+        if (req.signal!.aborted) return reject(req.signal!.reason as Error);
+        req.signal!.addEventListener('abort', () => reject(req.signal!.reason as Error), { once: true });
         setImmediate(() => proc.emit('SIGTERM'));
       });
     const err = await runWorker(params(fx, { taskId: 0, download: hang, signals: watchSignals({ proc: proc as never }) })).catch((e: unknown) => e);

@@ -72,7 +72,7 @@ export function run(file: string, args: string[], opts: { cwd?: string; env?: No
   return new Promise((resolve) => {
     execFile(file, args, { ...opts, timeout: 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) + (err && code === -1 ? String(err) : '') });
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) + (err && code === -1 ? `${err.name}: ${err.message}` : '') });
     });
   });
 }
