@@ -17,7 +17,6 @@ import {
   findToken,
   finishShard,
   getPlan,
-  getThrottle,
   heartbeat,
   latestPlan,
   leaseHolderAlive,
@@ -28,7 +27,6 @@ import {
   planSymlinkAllowance,
   planBytesLeft,
   releaseLease,
-  setThrottle,
   shardFiles,
   type Claim,
   type Logger,
@@ -38,6 +36,7 @@ import {
 } from '@hfhpc/core';
 import { resolveConcurrency } from './concurrency.js';
 import type { DownloadFn } from './download-fn.js';
+import type { RequestGate } from './throttle-gate.js';
 import { downloadBlob, type DownloadLease } from './download/index.js';
 import { assertWritableRoot, toDiskError, withPlanBytesLeft } from './disk-error.js';
 import { DoneRecorder } from './done-recorder.js';
@@ -47,7 +46,7 @@ import { ensureRepoMeta } from './repo-meta.js';
 import { runShard, type ShardFailure } from './shard-runner.js';
 import { watchSignals, type SignalWatch } from './signals.js';
 import { resolveTaskId } from './task-id.js';
-import { createThrottleGate } from './throttle-gate.js';
+import { createWorkerGate } from './worker-gate.js';
 
 export interface RunWorkerParams {
   /** The state database (`--db`). */
@@ -156,14 +155,7 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     const log = (params.logger ?? createLogger()).child({ planId: plan.id, taskId, host });
     const token = params.token === null ? undefined : (params.token ?? (await findToken({ env })).token);
     const owner = leaseOwner({ env, host, pid });
-    const gate = createThrottleGate({
-      table: {
-        get: () => store.readAsync(() => getThrottle(store)),
-        set: (notBefore, reason) => store.writeAsync(() => setThrottle(store, { notBefore, reason, setBy: owner })),
-      },
-      now,
-      onError: (err) => log.warn(`throttle table: ${(err as Error).message}`),
-    });
+    const gate = createWorkerGate({ store, owner, log, now, env });
     const meter = new ProgressMeter({ now });
     // The first line soon after the start (a short task shows one before its final line), then
     // one every interval.
@@ -227,7 +219,7 @@ interface WorkOnShardParams {
   hubUrl: string;
   token?: string;
   concurrency: number;
-  gate: ReturnType<typeof createThrottleGate>;
+  gate: RequestGate;
   meter: ProgressMeter;
   log: Logger;
   signals: SignalWatch;

@@ -17,6 +17,7 @@ export { assertFence } from './fence.js';
 export { markFileRunning, markFileDone, markFileFailed, resetFile } from './file-state.js';
 export { ProgressBatcher, type ProgressBatcherOptions } from './progress.js';
 export { getThrottle, setThrottle, type Throttle, type SetThrottleParams } from './throttle.js';
+export { getRateBudget, claimRateBudget, type RateBudgetRow, type ClaimRateBudgetParams } from './rate-budget.js';
 export { appendEvent, recentEvents, pruneEvents, type NewEvent, type RecentEventsParams } from './events.js';
 export {
   recordBlobVerified,

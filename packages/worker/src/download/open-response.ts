@@ -66,6 +66,7 @@ export async function openResponse(params: OpenResponseParams): Promise<OpenedRe
       timeout: { connect: timeouts.connectMs, response: timeouts.firstByteMs },
     });
     const response = await responseOf(stream, signal);
+    if (source === 'hub') gate.observe?.(response.headers);
     const status = response.statusCode;
     const location = response.headers.location;
     if (!REDIRECTS.has(status) || !location) {
