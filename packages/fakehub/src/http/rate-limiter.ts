@@ -26,11 +26,17 @@ export class RateLimiter {
       resolvers: options.resolvers ?? 5000,
       anonymousResolvers: options.anonymousResolvers ?? 3000,
       enforce: options.enforce ?? false,
+      headers: options.headers ?? true,
     };
   }
 
   get enforce(): boolean {
     return this.o.enforce;
+  }
+
+  /** Whether answers carry the RateLimit headers. */
+  get headers(): boolean {
+    return this.o.headers;
   }
 
   /** Count one request of `who` (a token or "anon:<address>") against its bucket. */

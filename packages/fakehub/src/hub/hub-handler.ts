@@ -79,7 +79,7 @@ export function createHubHandler(p: HubHandlerParams): (req: IncomingMessage, re
     const bucket = target.endpoint === 'resolve' ? 'resolvers' : 'api';
     const who = caller.kind === 'user' ? `token:${caller.token.token}` : `anon:${req.socket.remoteAddress}`;
     const state = p.limiter.take({ bucket, who, anonymous: caller.kind !== 'user' });
-    r.common = rateLimitHeaders(state);
+    r.common = p.limiter.headers ? rateLimitHeaders(state) : {};
 
     const limited = deps.faults.take<RateLimitFault>('rate-limit', target);
     if (limited || (p.limiter.enforce && state.exceeded)) {
@@ -87,7 +87,7 @@ export function createHubHandler(p: HubHandlerParams): (req: IncomingMessage, re
       const ra = limited ? retryAfterValue(limited, now) : { seconds: state.reset, header: String(state.reset) };
       const reset = limited?.options.resetSeconds ?? ra.seconds;
       if (limited) record.faults.push('rate-limit');
-      const headers: Record<string, string> = rateLimitHeaders({ ...state, remaining: 0, reset });
+      const headers: Record<string, string> = p.limiter.headers ? rateLimitHeaders({ ...state, remaining: 0, reset }) : {};
       if (ra.header) headers['Retry-After'] = ra.header;
       return sendHubError(r, 429, { message: 'You have exceeded our rate limit. Retry later.' }, headers);
     }

@@ -1,0 +1,98 @@
+import { describe, expect, it } from '@jest/globals';
+import { defaultRateGuards, grantTokens, mergeWindow, rateSampleOf, rollWindow, windowOfSample, type RateWindow } from '../src/index.js';
+
+const T0 = 1_700_000_000_000;
+const headers = (r: number, t: number, q = 40, w = 10) => ({
+  ratelimit: `"resolvers";r=${r};t=${t}`,
+  'ratelimit-policy': `"fixed window";"resolvers";q=${q};w=${w}`,
+});
+const sampleWindow = (r: number, t: number, at: number, q = 40, w = 10): RateWindow => windowOfSample(rateSampleOf(headers(r, t, q, w), 'resolvers', at)!);
+
+describe('rateSampleOf', () => {
+  it('reads the bucket from RateLimit and RateLimit-Policy; undefined when either is missing or another bucket', () => {
+    expect(rateSampleOf(headers(12, 7), 'resolvers', T0)).toEqual({ bucket: 'resolvers', quota: 40, windowMs: 10_000, remaining: 12, resetSeconds: 7, at: T0 });
+    expect(rateSampleOf({ ratelimit: '"resolvers";r=1;t=2' }, 'resolvers', T0)).toBeUndefined();
+    expect(rateSampleOf({ 'ratelimit-policy': '"fixed window";"resolvers";q=40;w=10' }, 'resolvers', T0)).toBeUndefined();
+    expect(rateSampleOf({ ratelimit: '"api";r=1;t=2', 'ratelimit-policy': '"fixed window";"api";q=40;w=10' }, 'resolvers', T0)).toBeUndefined();
+    expect(rateSampleOf(undefined, 'resolvers', T0)).toBeUndefined();
+    // An unnamed item is the bucket asked about.
+    expect(rateSampleOf({ RateLimit: 'r=3;t=4', 'RateLimit-Policy': 'q=5;w=6' }, 'resolvers', T0)).toMatchObject({ remaining: 3, resetSeconds: 4, quota: 5, windowMs: 6000 });
+  });
+});
+
+describe('windowOfSample / mergeWindow', () => {
+  it('a sample places the reset in (at + t - 1 s, at + t s] and counts quota - r as used', () => {
+    expect(sampleWindow(30, 7, T0)).toEqual({ quota: 40, windowMs: 10_000, resetLo: T0 + 6000, resetHi: T0 + 7000, used: 10, startedAt: T0, observedAt: T0 });
+  });
+
+  it('answers about one window narrow the reset and keep the larger count', () => {
+    // Reset really at T0 + 6400: t rounds up.
+    const a = sampleWindow(30, 7, T0); // (T0+6000, T0+7000]
+    const b = sampleWindow(25, 6, T0 + 600); // (T0+5600, T0+6600]
+    const m = mergeWindow(mergeWindow(a, b), sampleWindow(24, 4, T0 + 2500)); // (T0+5500, T0+6500]
+    expect(m).toMatchObject({ resetLo: T0 + 6000, resetHi: T0 + 6500, used: 16, startedAt: T0, observedAt: T0 + 2500 });
+  });
+
+  it('contradicting answers about one window: the newest interval is kept', () => {
+    const m = mergeWindow(sampleWindow(30, 7, T0), sampleWindow(29, 5, T0 + 100)); // (T0+4100, T0+5100] does not meet (T0+6000, T0+7000]
+    expect(m).toMatchObject({ resetLo: T0 + 4100, resetHi: T0 + 5100, used: 11 });
+  });
+
+  it('a later window replaces the state; an earlier one only when seen after the state began', () => {
+    const cur = sampleWindow(0, 1, T0); // resets by T0 + 1000
+    const next = sampleWindow(39, 10, T0 + 1200);
+    expect(mergeWindow(cur, next)).toEqual(next);
+    const rolled = rollWindow(next, T0 + 11_400); // rolled past T0 + 11200 + 100 ms guard
+    expect(rolled).toMatchObject({ used: 0, resetHi: T0 + 21_200, startedAt: T0 + 11_300 });
+    // An answer from before the roll-over, about the old window: stale, dropped.
+    expect(mergeWindow(rolled, sampleWindow(2, 1, T0 + 11_000))).toEqual(rolled);
+    // An answer after the roll-over that still names the old window: the roll-over came too soon.
+    const late = sampleWindow(0, 1, T0 + 11_350);
+    expect(mergeWindow(rolled, late)).toEqual(late);
+  });
+});
+
+describe('rollWindow / grantTokens', () => {
+  const g = defaultRateGuards({ quota: 40, windowMs: 10_000 });
+
+  it('default guards: 1% margin (at least 1), 100 ms to reach the server, 1% of the window (at most 1 s) after the reset', () => {
+    expect(g).toEqual({ margin: 1, sendGuardMs: 100, rolloverGuardMs: 100 });
+    expect(defaultRateGuards({ quota: 5000, windowMs: 300_000 })).toEqual({ margin: 50, sendGuardMs: 100, rolloverGuardMs: 1000 });
+  });
+
+  it('hands out at most an eighth of what is left per claim, never past quota - margin', () => {
+    let w = sampleWindow(40, 10, T0);
+    const sizes: number[] = [];
+    for (;;) {
+      const grant = grantTokens(w, { now: T0 + 10, want: 8 });
+      if (!grant.granted) {
+        expect(grant.retryAt).toBe(w.resetHi + g.rolloverGuardMs);
+        break;
+      }
+      expect(grant.validUntil).toBe(w.resetLo - g.sendGuardMs);
+      sizes.push(grant.granted);
+      w = grant.window;
+    }
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(39);
+    expect(sizes[0]).toBe(4);
+    expect(sizes.at(-1)).toBe(1);
+    expect(grantTokens(sampleWindow(40, 10, T0), { now: T0, want: 1 }).granted).toBe(1);
+  });
+
+  it('nothing between the earliest reset (minus the send guard) and the latest reset (plus the roll-over guard); then a fresh window', () => {
+    const w = sampleWindow(20, 5, T0); // (T0+4000, T0+5000]
+    expect(grantTokens(w, { now: T0 + 3899, want: 4 }).granted).toBe(2);
+    const zone = grantTokens(w, { now: T0 + 3900, want: 4 });
+    expect(zone).toMatchObject({ granted: 0, retryAt: T0 + 5100 });
+    const fresh = grantTokens(w, { now: T0 + 5100, want: 8 });
+    expect(fresh).toMatchObject({ granted: 4, validUntil: T0 + 13_900 });
+    expect(fresh.window).toMatchObject({ used: 4, resetLo: T0 + 14_000, resetHi: T0 + 15_000 });
+    // Several windows later: rolled by whole windows.
+    expect(rollWindow(w, T0 + 37_000)).toMatchObject({ used: 0, resetHi: T0 + 45_000 });
+  });
+
+  it('a 429 answer (r=0) stops the claims until its reset', () => {
+    const w = mergeWindow(sampleWindow(30, 7, T0), sampleWindow(0, 7, T0 + 50));
+    expect(grantTokens(w, { now: T0 + 60, want: 8 })).toMatchObject({ granted: 0, retryAt: T0 + 7100 });
+  });
+});

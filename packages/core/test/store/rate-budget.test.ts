@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { claimRateBudget, getRateBudget, rateSampleOf, windowOfSample } from '../../src/index.js';
+import { testDb, type TestDb } from './helpers.js';
+
+let t: TestDb;
+afterEach(() => t?.cleanup());
+
+const seenAt = (at: number, r: number, tSec: number) =>
+  windowOfSample(rateSampleOf({ ratelimit: `"resolvers";r=${r};t=${tSec}`, 'ratelimit-policy': `"fixed window";"resolvers";q=40;w=10` }, 'resolvers', at)!);
+
+describe('rate_budget', () => {
+  it('nothing to pace before any task saw the headers; the first answer creates the row', () => {
+    t = testDb();
+    expect(claimRateBudget(t.store, { bucket: 'resolvers', want: 4 })).toBeNull();
+    expect(getRateBudget(t.store, 'resolvers')).toBeNull();
+    const grant = claimRateBudget(t.store, { bucket: 'resolvers', want: 8, seen: seenAt(t.clock.t, 38, 10), owner: 'task-0' });
+    expect(grant).toMatchObject({ granted: 4 });
+    expect(getRateBudget(t.store, 'resolvers')).toMatchObject({ bucket: 'resolvers', quota: 40, windowMs: 10_000, used: 6, updatedBy: 'task-0', updatedAt: t.clock.t });
+  });
+
+  it('tasks on two connections share one count: never more than quota - margin per window, then the next window', () => {
+    t = testDb();
+    const other = t.open();
+    claimRateBudget(t.store, { bucket: 'resolvers', want: 0, seen: seenAt(t.clock.t, 40, 10) });
+    let granted = 0;
+    for (let i = 0; i < 40; i++) granted += claimRateBudget(i % 2 ? other : t.store, { bucket: 'resolvers', want: 3 })?.granted ?? 0;
+    expect(granted).toBe(39);
+    const none = claimRateBudget(other, { bucket: 'resolvers', want: 3 })!;
+    expect(none.granted).toBe(0);
+    expect(none.retryAt).toBe(t.clock.t + 10_100);
+    // Another task saw the Hub count more than we claimed (the same token used elsewhere).
+    t.clock.t = none.retryAt;
+    expect(claimRateBudget(t.store, { bucket: 'resolvers', want: 8 })).toMatchObject({ granted: 4 });
+    claimRateBudget(other, { bucket: 'resolvers', want: 0, seen: seenAt(t.clock.t + 5, 10, 10) });
+    expect(getRateBudget(t.store, 'resolvers')?.used).toBe(30);
+    expect(claimRateBudget(t.store, { bucket: 'resolvers', want: 8 })).toMatchObject({ granted: 1 });
+  });
+});
