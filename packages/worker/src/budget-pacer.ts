@@ -110,7 +110,15 @@ export function createBudgetPacer(params: BudgetPacerParams): BudgetPacer {
               probeAt = t;
               return;
             }
-            await abortable(Promise.race([pause(probeAt + probeTimeoutMs - t, signal), changed.promise]), signal);
+            // Until the probe's answer comes back or it times out; the timer is dropped either way.
+            const stop = new AbortController();
+            const timer = pause(probeAt + probeTimeoutMs - t, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
+            try {
+              await abortable(Promise.race([timer, changed.promise]), signal);
+            } finally {
+              stop.abort();
+              timer.catch(() => {});
+            }
             continue;
           }
           if (claiming) {
