@@ -12,6 +12,9 @@
 // claimed from); the next window's tokens are handed out from `resetHi` on (so they are counted
 // in the next one). The count is exact for the array's own requests; the headers add what
 // others spent with the same token (`used` never drops below quota - r) and correct the window.
+// Windows are fixed, so the interval carries over to the next window; one request sent at its
+// middle (the "probe", from the margin) learns on which side the reset lies and halves it, so
+// the idle time between windows shrinks window after window.
 import type { HttpHeaders } from './rate-limit-headers.js';
 import { headerValues, parseRateLimit, parseRateLimitPolicy } from './rate-limit-headers.js';
 
@@ -31,6 +34,8 @@ export interface RateWindow {
   startedAt: number;
   /** The newest observation merged into it. */
   observedAt: number;
+  /** When the last probe token was handed out (0: never). */
+  probedAt: number;
 }
 
 /** What one answer said about one bucket. */
@@ -69,38 +74,46 @@ export function windowOfSample(s: RateSample): RateWindow {
     used: Math.max(0, s.quota - s.remaining),
     startedAt: s.at,
     observedAt: s.at,
+    probedAt: 0,
   };
 }
 
 /**
  * Merge what an answer said (`seen`, from `windowOfSample` or another task's merged state) into
  * the shared state. The same window (resets within half a window of each other): the reset
- * interval narrows, `used` takes the larger count. A later window replaces an earlier one. An
- * earlier window replaces the state only when it was observed after the state began (the
- * roll-over came too soon: the server still counts the old window); older news is dropped.
+ * interval narrows, `used` takes the larger count. A later window replaces an earlier one, its
+ * reset interval narrowed by the earlier one's moved by whole windows. An earlier window
+ * replaces the state only when it was observed after the state began (the roll-over came too
+ * soon: the server still counts the old window); older news is dropped.
  */
 export function mergeWindow(cur: RateWindow | null | undefined, seen: RateWindow): RateWindow {
   if (!cur) return seen;
-  const half = Math.min(cur.windowMs, seen.windowMs) / 2;
-  if (Math.abs(seen.resetHi - cur.resetHi) < half) {
-    const newer = seen.observedAt >= cur.observedAt ? seen : cur;
-    let resetLo = Math.max(cur.resetLo, seen.resetLo);
-    let resetHi = Math.min(cur.resetHi, seen.resetHi);
-    // Answers that contradict each other (another rounding, a window the server moved): the
-    // newest one is the best news.
-    if (resetLo > resetHi) ({ resetLo, resetHi } = newer);
+  const w = Math.min(cur.windowMs, seen.windowMs);
+  const windows = Math.round((seen.resetHi - cur.resetHi) / w);
+  const newer = seen.observedAt >= cur.observedAt ? seen : cur;
+  if (windows === 0) {
     return {
       quota: newer.quota,
       windowMs: newer.windowMs,
-      resetLo,
-      resetHi,
+      ...narrowed(cur, seen, newer),
       used: Math.max(cur.used, seen.used),
       startedAt: Math.min(cur.startedAt, seen.startedAt),
       observedAt: Math.max(cur.observedAt, seen.observedAt),
+      probedAt: Math.max(cur.probedAt, seen.probedAt),
     };
   }
-  if (seen.resetHi > cur.resetHi) return seen;
+  if (windows > 0) {
+    const moved = { resetLo: cur.resetLo + windows * cur.windowMs, resetHi: cur.resetHi + windows * cur.windowMs };
+    return { ...seen, ...narrowed(moved, seen, seen), probedAt: Math.max(cur.probedAt, seen.probedAt) };
+  }
   return seen.observedAt >= cur.startedAt ? seen : cur;
+}
+
+/** The intersection of two reset intervals; when they do not meet (another rounding, a window the server moved), the newest answer's. */
+function narrowed(a: Pick<RateWindow, 'resetLo' | 'resetHi'>, b: Pick<RateWindow, 'resetLo' | 'resetHi'>, newest: Pick<RateWindow, 'resetLo' | 'resetHi'>): Pick<RateWindow, 'resetLo' | 'resetHi'> {
+  const resetLo = Math.max(a.resetLo, b.resetLo);
+  const resetHi = Math.min(a.resetHi, b.resetHi);
+  return resetLo <= resetHi ? { resetLo, resetHi } : { resetLo: newest.resetLo, resetHi: newest.resetHi };
 }
 
 export interface RateGuards {
@@ -143,6 +156,9 @@ export interface RateGrant {
 /**
  * Claim up to `want` tokens at `now`. At most an eighth of what is left goes to one claim (at
  * least 1), so the tasks of an array share the window's tail instead of one task hoarding it.
+ * Between the windows (from `resetLo` - send guard to `resetHi` + roll-over guard) one token,
+ * the probe, goes out at the middle of the reset interval, if the old window has one left;
+ * the others are told to ask again just after it, in case its answer opened the next window.
  */
 export function grantTokens(w: RateWindow, params: { now: number; want: number; guards?: RateGuards }): RateGrant {
   const { now, want } = params;
@@ -150,8 +166,22 @@ export function grantTokens(w: RateWindow, params: { now: number; want: number; 
   const cur = rollWindow(w, now, guards);
   const validUntil = cur.resetLo - guards.sendGuardMs;
   const nextWindow = cur.resetHi + guards.rolloverGuardMs;
+  const none = (retryAt: number): RateGrant => ({ window: cur, granted: 0, validUntil, retryAt });
+  if (want <= 0) return none(now);
+  const middle = Math.floor((cur.resetLo + cur.resetHi) / 2);
+  if (now >= validUntil) {
+    if (now < middle) return none(middle);
+    if (cur.probedAt >= validUntil) return none(now < cur.probedAt + PROBE_ANSWER_MS ? Math.min(nextWindow, cur.probedAt + PROBE_ANSWER_MS) : nextWindow);
+    if (cur.used >= cur.quota || middle - cur.resetLo < MIN_PROBE_GAIN_MS) return none(nextWindow);
+    return { window: { ...cur, used: cur.used + 1, probedAt: now }, granted: 1, validUntil: nextWindow, retryAt: now };
+  }
   const left = cur.quota - guards.margin - cur.used;
-  if (now >= validUntil || left <= 0 || want <= 0) return { window: cur, granted: 0, validUntil, retryAt: want <= 0 ? now : nextWindow };
+  if (left <= 0) return none(middle);
   const granted = Math.min(left, want, Math.max(1, Math.floor(left / 8)));
   return { window: { ...cur, used: cur.used + granted }, granted, validUntil, retryAt: now };
 }
+
+/** How long after a probe the other tasks ask again (its answer written by then). */
+const PROBE_ANSWER_MS = 250;
+/** Not worth a probe when the reset is already known this closely. */
+const MIN_PROBE_GAIN_MS = 20;

@@ -22,7 +22,7 @@ describe('rateSampleOf', () => {
 
 describe('windowOfSample / mergeWindow', () => {
   it('a sample places the reset in (at + t - 1 s, at + t s] and counts quota - r as used', () => {
-    expect(sampleWindow(30, 7, T0)).toEqual({ quota: 40, windowMs: 10_000, resetLo: T0 + 6000, resetHi: T0 + 7000, used: 10, startedAt: T0, observedAt: T0 });
+    expect(sampleWindow(30, 7, T0)).toEqual({ quota: 40, windowMs: 10_000, resetLo: T0 + 6000, resetHi: T0 + 7000, used: 10, startedAt: T0, observedAt: T0, probedAt: 0 });
   });
 
   it('answers about one window narrow the reset and keep the larger count', () => {
@@ -41,9 +41,11 @@ describe('windowOfSample / mergeWindow', () => {
   it('a later window replaces the state; an earlier one only when seen after the state began', () => {
     const cur = sampleWindow(0, 1, T0); // resets by T0 + 1000
     const next = sampleWindow(39, 10, T0 + 1200);
-    expect(mergeWindow(cur, next)).toEqual(next);
-    const rolled = rollWindow(next, T0 + 11_400); // rolled past T0 + 11200 + 100 ms guard
-    expect(rolled).toMatchObject({ used: 0, resetHi: T0 + 21_200, startedAt: T0 + 11_300 });
+    // Narrowed by the old window's interval moved by one window: (T0+10200, T0+11000].
+    const merged = mergeWindow(cur, next);
+    expect(merged).toEqual({ ...next, resetHi: T0 + 11_000 });
+    const rolled = rollWindow(merged, T0 + 11_400); // rolled past T0 + 11000 + 100 ms guard
+    expect(rolled).toMatchObject({ used: 0, resetHi: T0 + 21_000, startedAt: T0 + 11_100 });
     // An answer from before the roll-over, about the old window: stale, dropped.
     expect(mergeWindow(rolled, sampleWindow(2, 1, T0 + 11_000))).toEqual(rolled);
     // An answer after the roll-over that still names the old window: the roll-over came too soon.
@@ -66,7 +68,8 @@ describe('rollWindow / grantTokens', () => {
     for (;;) {
       const grant = grantTokens(w, { now: T0 + 10, want: 8 });
       if (!grant.granted) {
-        expect(grant.retryAt).toBe(w.resetHi + g.rolloverGuardMs);
+        // Asked again at the middle of the reset interval (the probe's time).
+        expect(grant.retryAt).toBe((w.resetLo + w.resetHi) / 2);
         break;
       }
       expect(grant.validUntil).toBe(w.resetLo - g.sendGuardMs);
@@ -79,20 +82,43 @@ describe('rollWindow / grantTokens', () => {
     expect(grantTokens(sampleWindow(40, 10, T0), { now: T0, want: 1 }).granted).toBe(1);
   });
 
-  it('nothing between the earliest reset (minus the send guard) and the latest reset (plus the roll-over guard); then a fresh window', () => {
+  it('between the windows only the probe, at the middle of the reset interval; then a fresh window', () => {
     const w = sampleWindow(20, 5, T0); // (T0+4000, T0+5000]
     expect(grantTokens(w, { now: T0 + 3899, want: 4 }).granted).toBe(2);
-    const zone = grantTokens(w, { now: T0 + 3900, want: 4 });
-    expect(zone).toMatchObject({ granted: 0, retryAt: T0 + 5100 });
-    const fresh = grantTokens(w, { now: T0 + 5100, want: 8 });
+    expect(grantTokens(w, { now: T0 + 3900, want: 4 })).toMatchObject({ granted: 0, retryAt: T0 + 4500 });
+    const probe = grantTokens(w, { now: T0 + 4500, want: 4 });
+    expect(probe).toMatchObject({ granted: 1, retryAt: T0 + 4500 });
+    expect(probe.window).toMatchObject({ used: 21, probedAt: T0 + 4500 });
+    // The others ask again just after the probe's answer, then at the latest reset.
+    expect(grantTokens(probe.window, { now: T0 + 4510, want: 4 })).toMatchObject({ granted: 0, retryAt: T0 + 4750 });
+    expect(grantTokens(probe.window, { now: T0 + 4800, want: 4 })).toMatchObject({ granted: 0, retryAt: T0 + 5100 });
+    const fresh = grantTokens(probe.window, { now: T0 + 5100, want: 8 });
     expect(fresh).toMatchObject({ granted: 4, validUntil: T0 + 13_900 });
     expect(fresh.window).toMatchObject({ used: 4, resetLo: T0 + 14_000, resetHi: T0 + 15_000 });
     // Several windows later: rolled by whole windows.
     expect(rollWindow(w, T0 + 37_000)).toMatchObject({ used: 0, resetHi: T0 + 45_000 });
   });
 
+  it("the probe's answer halves the reset interval, and the halves carry over to the next windows", () => {
+    const w = sampleWindow(1, 5, T0); // (T0+4000, T0+5000], reset really at T0+4700
+    const probe = grantTokens(w, { now: T0 + 4500, want: 1 });
+    // Before the reset: the old window, t=1.
+    const before = mergeWindow(probe.window, sampleWindow(0, 1, T0 + 4500));
+    expect(before).toMatchObject({ resetLo: T0 + 4500, resetHi: T0 + 5000 });
+    // The next window's first answers narrow nothing by themselves ((T0+14100, T0+15100]); the
+    // carried interval keeps (T0+14500, T0+15000].
+    const next = mergeWindow(before, sampleWindow(39, 10, T0 + 5100));
+    expect(next).toMatchObject({ resetLo: T0 + 14_500, resetHi: T0 + 15_000, used: 1 });
+    // A probe after the reset: the new window (t=10) pulls the upper bound in.
+    const after = mergeWindow(next, sampleWindow(39, 10, T0 + 14_750));
+    expect(after).toMatchObject({ resetLo: T0 + 24_500, resetHi: T0 + 24_750, used: 1 });
+    // No probe when the old window has nothing left (a 429 said r=0).
+    expect(grantTokens(mergeWindow(w, sampleWindow(0, 5, T0 + 10)), { now: T0 + 4505, want: 1 })).toMatchObject({ granted: 0, retryAt: T0 + 5100 });
+  });
+
   it('a 429 answer (r=0) stops the claims until its reset', () => {
     const w = mergeWindow(sampleWindow(30, 7, T0), sampleWindow(0, 7, T0 + 50));
-    expect(grantTokens(w, { now: T0 + 60, want: 8 })).toMatchObject({ granted: 0, retryAt: T0 + 7100 });
+    expect(grantTokens(w, { now: T0 + 60, want: 8 })).toMatchObject({ granted: 0, retryAt: T0 + 6525 });
+    expect(grantTokens(w, { now: T0 + 6525, want: 8 })).toMatchObject({ granted: 0, retryAt: T0 + 7100 });
   });
 });

@@ -9,8 +9,11 @@ import { mergeWindow, rateSampleOf, windowOfSample, type HttpHeaders, type RateG
 
 /** The shared row, reached asynchronously (the store's `claimRateBudget` through `writeAsync`). */
 export interface BudgetTable {
-  /** Merge `seen` into the row and claim up to `want` tokens (0: record only). Null: no task has seen the headers yet. */
-  claim(seen: RateWindow | null, want: number): Promise<RateGrant | null>;
+  /**
+   * Merge `seen` into the row, add `unclaimed` (requests sent without a token) to its count, and
+   * claim up to `want` tokens (0: record only). Null: no task has seen the headers yet.
+   */
+  claim(seen: RateWindow | null, want: number, unclaimed: number): Promise<RateGrant | null>;
 }
 
 export interface BudgetPacerParams {
@@ -52,6 +55,8 @@ export function createBudgetPacer(params: BudgetPacerParams): BudgetPacer {
   let waiting = 0;
   let probeAt = -Infinity;
   let lastWrite = -Infinity;
+  // Requests let through without a token (the probe before the row exists, a failed claim).
+  let unclaimed = 0;
   let claiming: Promise<boolean> | undefined;
   let changed = deferred();
 
@@ -64,10 +69,12 @@ export function createBudgetPacer(params: BudgetPacerParams): BudgetPacer {
   const claim = (want: number): Promise<boolean> => {
     claiming ??= (async () => {
       const carried = seen;
+      const sent = unclaimed;
       seen = null;
+      unclaimed = 0;
       lastWrite = now();
       try {
-        const grant = await table.claim(carried, want);
+        const grant = await table.claim(carried, want, sent);
         if (!grant) {
           if (mode === 'claim') mode = 'probe';
           return false;
@@ -79,8 +86,9 @@ export function createBudgetPacer(params: BudgetPacerParams): BudgetPacer {
         }
         return false;
       } catch (err) {
-        // Keep what was seen for the next write.
+        // Keep what was seen and sent for the next write.
         if (carried) seen = seen ? mergeWindow(carried, seen) : carried;
+        unclaimed += sent;
         params.onError?.(err);
         return true;
       }
@@ -108,6 +116,7 @@ export function createBudgetPacer(params: BudgetPacerParams): BudgetPacer {
           if (mode === 'probe') {
             if (t - probeAt >= probeTimeoutMs) {
               probeAt = t;
+              unclaimed++;
               return;
             }
             // Until the probe's answer comes back or it times out; the timer is dropped either way.
@@ -122,7 +131,7 @@ export function createBudgetPacer(params: BudgetPacerParams): BudgetPacer {
             continue;
           }
           if (claiming) {
-            if (await abortable(claiming, signal)) return;
+            if (await abortable(claiming, signal)) return void unclaimed++;
             continue;
           }
           if (t < retryAt && tokens === 0) {
@@ -130,7 +139,7 @@ export function createBudgetPacer(params: BudgetPacerParams): BudgetPacer {
             retryAt = 0;
             continue;
           }
-          if (await abortable(claim(Math.min(maxBatch, Math.max(2, waiting))), signal)) return;
+          if (await abortable(claim(Math.min(maxBatch, Math.max(2, waiting))), signal)) return void unclaimed++;
         }
       } finally {
         waiting--;

@@ -45,7 +45,7 @@ export function createWorkerGate(params: WorkerGateParams): RequestGate {
     ? undefined
     : createBudgetPacer({
         bucket,
-        table: { claim: (seen, want) => store.writeAsync(() => claimRateBudget(store, { bucket, seen, want, owner })) },
+        table: { claim: (seen, want, unclaimed) => store.writeAsync(() => claimRateBudget(store, { bucket, seen, want, unclaimed, owner })) },
         now,
         onError: (err) => log.warn(`rate budget: ${(err as Error).message}`),
       });

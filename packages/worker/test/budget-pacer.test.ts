@@ -1,20 +1,24 @@
-import { describe, expect, it } from '@jest/globals';
-import { grantTokens, mergeWindow, type RateWindow } from '@hfhpc/core';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { claimRateBudget, getRateBudget, openStore, type RateWindow } from '@hfhpc/core';
 import { createBudgetPacer, type BudgetTable } from '../src/budget-pacer.js';
 
-/** The store's claimRateBudget over an in-memory row (the same pure functions). */
-function memoryTable(now: () => number): BudgetTable & { row: RateWindow | null; claims: number } {
+/** The store's rate_budget row in a real SQLite file, reached as the worker does (writeAsync). */
+function storeTable(): BudgetTable & { row(): RateWindow | null; claims: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'hfhpc-pacer-'));
+  const store = openStore({ path: join(dir, 'state.sqlite'), busyTimeoutMs: 5 });
+  cleanups.push(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   const t = {
-    row: null as RateWindow | null,
     claims: 0,
-    async claim(seen: RateWindow | null, want: number) {
+    row: () => getRateBudget(store, 'resolvers'),
+    claim(seen: RateWindow | null, want: number, unclaimed: number) {
       t.claims++;
-      await Promise.resolve();
-      const merged = seen ? mergeWindow(t.row, seen) : t.row;
-      if (!merged) return null;
-      const grant = grantTokens(merged, { now: now(), want });
-      t.row = grant.window;
-      return grant;
+      return store.writeAsync(() => claimRateBudget(store, { bucket: 'resolvers', seen, want, unclaimed }));
     },
   };
   return t;
@@ -43,10 +47,13 @@ function fixedWindowServer(quota: number, windowS: number) {
   };
 }
 
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((f) => f()));
+
 describe('createBudgetPacer', () => {
   it('three tasks sharing one budget never exceed it and use most of each window', async () => {
     const server = fixedWindowServer(12, 2);
-    const table = memoryTable(Date.now);
+    const table = storeTable();
     const pacers = [0, 1, 2].map(() => createBudgetPacer({ table }));
     let sent = 0;
     const total = 45;
@@ -69,7 +76,7 @@ describe('createBudgetPacer', () => {
   }, 60_000);
 
   it('before anyone saw the headers one request goes out at a time; its answer starts the pacing', async () => {
-    const table = memoryTable(Date.now);
+    const table = storeTable();
     const p = createBudgetPacer({ table, probeTimeoutMs: 60_000 });
     await p.wait(); // the probe
     expect(p.mode).toBe('probe');
@@ -81,11 +88,11 @@ describe('createBudgetPacer', () => {
     await next;
     expect(p.mode).toBe('claim');
     // The probe counted by the Hub, plus one claim (two tokens: one waiter).
-    expect(table.row).toMatchObject({ quota: 40, used: 1 + 2 });
+    expect(table.row()).toMatchObject({ quota: 40, used: 1 + 2 });
   });
 
   it('the Hub sends no headers: nothing is paced after the first answer', async () => {
-    const table = memoryTable(Date.now);
+    const table = storeTable();
     const p = createBudgetPacer({ table, probeTimeoutMs: 60_000 });
     await p.wait();
     const waiting = Promise.all([p.wait(), p.wait(), p.wait()]);
@@ -104,7 +111,7 @@ describe('createBudgetPacer', () => {
   });
 
   it('an abort while waiting for the next window rejects at once', async () => {
-    const table = memoryTable(Date.now);
+    const table = storeTable();
     const p = createBudgetPacer({ table });
     p.observe({ ratelimit: '"resolvers";r=0;t=30', 'ratelimit-policy': '"fixed window";"resolvers";q=40;w=60' });
     const ac = new AbortController();

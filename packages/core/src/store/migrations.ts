@@ -239,6 +239,7 @@ CREATE TABLE rate_budget (
   used        INTEGER NOT NULL,
   started_at  INTEGER NOT NULL,
   observed_at INTEGER NOT NULL,
+  probed_at   INTEGER NOT NULL DEFAULT 0,
   updated_at  INTEGER NOT NULL,
   updated_by  TEXT
 );

@@ -14,6 +14,7 @@ interface RawBudget {
   used: number;
   started_at: number;
   observed_at: number;
+  probed_at: number;
   updated_at: number;
   updated_by: string | null;
 }
@@ -33,6 +34,7 @@ const toRow = (r: RawBudget): RateBudgetRow => ({
   used: r.used,
   startedAt: r.started_at,
   observedAt: r.observed_at,
+  probedAt: r.probed_at,
   updatedAt: r.updated_at,
   updatedBy: r.updated_by,
 });
@@ -45,12 +47,12 @@ function readRow(db: Db, bucket: string): RateBudgetRow | null {
 function writeRow(db: Db, bucket: string, w: RateWindow, now: number, by: string | null): void {
   stmt(
     db,
-    `INSERT INTO rate_budget (bucket, quota, window_ms, reset_lo, reset_hi, used, started_at, observed_at, updated_at, updated_by)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO rate_budget (bucket, quota, window_ms, reset_lo, reset_hi, used, started_at, observed_at, probed_at, updated_at, updated_by)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (bucket) DO UPDATE SET quota = excluded.quota, window_ms = excluded.window_ms, reset_lo = excluded.reset_lo,
-       reset_hi = excluded.reset_hi, used = excluded.used, started_at = excluded.started_at, observed_at = excluded.observed_at,
+       reset_hi = excluded.reset_hi, used = excluded.used, started_at = excluded.started_at, observed_at = excluded.observed_at, probed_at = excluded.probed_at,
        updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
-  ).run(bucket, w.quota, w.windowMs, w.resetLo, w.resetHi, w.used, w.startedAt, w.observedAt, now, by);
+  ).run(bucket, w.quota, w.windowMs, w.resetLo, w.resetHi, w.used, w.startedAt, w.observedAt, w.probedAt, now, by);
 }
 
 /** The bucket's shared state as stored (not rolled over to now), or null before any task saw the headers. */
@@ -64,6 +66,8 @@ export interface ClaimRateBudgetParams {
   seen?: RateWindow | null;
   /** Tokens wanted (0: only record `seen`). */
   want: number;
+  /** Requests this task sent without a token since its last write (before the row existed, or when a claim failed): added to the count. */
+  unclaimed?: number;
   /** Default: `defaultRateGuards` of the stored policy. */
   guards?: RateGuards;
   /** Lease owner or other name of the task. */
@@ -75,18 +79,21 @@ export interface ClaimRateBudgetParams {
  * the current window. Null when no task has seen the headers yet (nothing is paced).
  */
 export function claimRateBudget(store: Store, params: ClaimRateBudgetParams): RateGrant | null {
-  const { bucket, seen, want, guards, owner = null } = params;
+  const { bucket, seen, want, guards, owner = null, unclaimed = 0 } = params;
   return store.write((db) => {
     const now = store.now();
     const stored = readRow(db, bucket);
-    const merged = seen ? mergeWindow(stored, seen) : stored;
+    // The row counts the array's own requests exactly; an answer's count (quota - r) is a lower
+    // bound of everyone's. So: max(row + this task's unclaimed requests, the answer's count).
+    const base = stored && unclaimed > 0 ? { ...stored, used: stored.used + unclaimed } : stored;
+    const merged = seen ? mergeWindow(base, seen) : base;
     if (!merged) return null;
     const grant = grantTokens(merged, { now, want, guards });
-    if (!stored || grant.granted > 0 || !sameWindow(stored, grant.window)) writeRow(db, bucket, grant.window, now, owner);
+    if (!stored || grant.granted > 0 || unclaimed > 0 || !sameWindow(stored, grant.window)) writeRow(db, bucket, grant.window, now, owner);
     return grant;
   });
 }
 
 function sameWindow(a: RateWindow, b: RateWindow): boolean {
-  return a.quota === b.quota && a.windowMs === b.windowMs && a.resetLo === b.resetLo && a.resetHi === b.resetHi && a.used === b.used && a.startedAt === b.startedAt && a.observedAt === b.observedAt;
+  return a.quota === b.quota && a.windowMs === b.windowMs && a.resetLo === b.resetLo && a.resetHi === b.resetHi && a.used === b.used && a.startedAt === b.startedAt && a.observedAt === b.observedAt && a.probedAt === b.probedAt;
 }

@@ -27,12 +27,26 @@ describe('rate_budget', () => {
     expect(granted).toBe(39);
     const none = claimRateBudget(other, { bucket: 'resolvers', want: 3 })!;
     expect(none.granted).toBe(0);
-    expect(none.retryAt).toBe(t.clock.t + 10_100);
+    expect(none.retryAt).toBe(t.clock.t + 9500); // the probe's time
     // Another task saw the Hub count more than we claimed (the same token used elsewhere).
-    t.clock.t = none.retryAt;
+    t.clock.t += 10_100;
     expect(claimRateBudget(t.store, { bucket: 'resolvers', want: 8 })).toMatchObject({ granted: 4 });
     claimRateBudget(other, { bucket: 'resolvers', want: 0, seen: seenAt(t.clock.t + 5, 10, 10) });
     expect(getRateBudget(t.store, 'resolvers')?.used).toBe(30);
     expect(claimRateBudget(t.store, { bucket: 'resolvers', want: 8 })).toMatchObject({ granted: 1 });
+  });
+
+  it("a task's requests sent without a token are added to the count; an answer's count is a lower bound, never added", () => {
+    t = testDb();
+    // Three tasks each sent one request before the row existed; answers r=39, r=38, r=37.
+    claimRateBudget(t.store, { bucket: 'resolvers', want: 0, seen: seenAt(t.clock.t, 39, 10), unclaimed: 1 });
+    expect(getRateBudget(t.store, 'resolvers')?.used).toBe(1);
+    claimRateBudget(t.store, { bucket: 'resolvers', want: 0, seen: seenAt(t.clock.t, 38, 10), unclaimed: 1 });
+    expect(getRateBudget(t.store, 'resolvers')?.used).toBe(2);
+    // The third answer came back before the second was written: 1 + 1 sent, the answer says 3.
+    claimRateBudget(t.store, { bucket: 'resolvers', want: 0, seen: seenAt(t.clock.t, 37, 10), unclaimed: 1 });
+    expect(getRateBudget(t.store, 'resolvers')?.used).toBe(3);
+    claimRateBudget(t.store, { bucket: 'resolvers', want: 0, unclaimed: 2 });
+    expect(getRateBudget(t.store, 'resolvers')?.used).toBe(5);
   });
 });
