@@ -43,7 +43,6 @@ describe('rate_budget', () => {
     expect(getRateBudget(t.store, 'resolvers')?.used).toBe(1);
     claimRateBudget(t.store, { bucket: 'resolvers', want: 0, seen: seenAt(t.clock.t, 38, 10), unclaimed: 1 });
     expect(getRateBudget(t.store, 'resolvers')?.used).toBe(2);
-    // The third answer came back before the second was written: 1 + 1 sent, the answer says 3.
     claimRateBudget(t.store, { bucket: 'resolvers', want: 0, seen: seenAt(t.clock.t, 37, 10), unclaimed: 1 });
     expect(getRateBudget(t.store, 'resolvers')?.used).toBe(3);
     claimRateBudget(t.store, { bucket: 'resolvers', want: 0, unclaimed: 2 });
