@@ -13,7 +13,8 @@
 //     can do whatever the phase (the same as strict when the first resolve opens a window).
 // Variants: `paced` (the default worker) and `off` (HFHPC_PACING=off: only the 429 +
 // Retry-After pause, as before pacing) for reference. Uses the built dist (npm run bench builds).
-import { spawn, execFileSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -59,7 +60,8 @@ async function runVariant(variant) {
   try {
     const manifest = join(dir, 'm.yaml');
     writeFileSync(manifest, `allow_prefixes: [bench/]\nroot: ${join(dir, 'root')}\ndatasets:\n  - repo: bench/tiny\n`);
-    execFileSync(process.execPath, [hfhpc, 'plan', '--manifest', manifest, '--hub-url', hub.hubUrl, '--shards', String(workers * 4), '--quiet'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    // Not execFileSync: the hub answers from this process's event loop.
+    await promisify(execFile)(process.execPath, [hfhpc, 'plan', '--manifest', manifest, '--hub-url', hub.hubUrl, '--shards', String(workers * 4), '--quiet'], { env });
     hub.resetRequests();
     const started = Date.now();
     const codes = await Promise.all(
