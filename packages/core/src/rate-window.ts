@@ -13,8 +13,8 @@
 // in the next one). The count is exact for the array's own requests; the headers add what
 // others spent with the same token (`used` never drops below quota - r) and correct the window.
 // Windows are fixed, so the interval carries over to the next window; one request sent at its
-// middle (the "probe", from the margin) learns on which side the reset lies and halves it, so
-// the idle time between windows shrinks window after window.
+// middle (the "probe", when the old window has one left) learns on which side the reset lies
+// and halves it, so the idle time between windows shrinks window after window.
 import type { HttpHeaders } from './rate-limit-headers.js';
 import { headerValues, parseRateLimit, parseRateLimitPolicy } from './rate-limit-headers.js';
 
@@ -126,12 +126,13 @@ export interface RateGuards {
 }
 
 /**
- * Default guards for a policy: a margin of 1% of the quota (at least 1), 100 ms to reach the
- * server, and 1% of the window (at most 1 s) past the latest reset, which also covers a server
- * that rounds `t` down when its window is 100 s or longer.
+ * Default guards for a policy: a margin of 1% of the quota (none below 100: the array's own
+ * count is exact, and with a small quota one request is a large share of the window), 100 ms to
+ * reach the server, and 1% of the window (at most 1 s) past the latest reset, which also covers
+ * a server that rounds `t` down when its window is 100 s or longer.
  */
 export function defaultRateGuards(w: Pick<RateWindow, 'quota' | 'windowMs'>): RateGuards {
-  return { margin: Math.max(1, Math.floor(w.quota / 100)), sendGuardMs: 100, rolloverGuardMs: Math.min(1000, Math.round(w.windowMs / 100)) };
+  return { margin: Math.floor(w.quota / 100), sendGuardMs: 100, rolloverGuardMs: Math.min(1000, Math.round(w.windowMs / 100)) };
 }
 
 /** The state at `now`: rolled over (count back to 0, reset moved by whole windows) once the latest reset plus the guard passed. */

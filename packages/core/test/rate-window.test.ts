@@ -57,8 +57,9 @@ describe('windowOfSample / mergeWindow', () => {
 describe('rollWindow / grantTokens', () => {
   const g = defaultRateGuards({ quota: 40, windowMs: 10_000 });
 
-  it('default guards: 1% margin (at least 1), 100 ms to reach the server, 1% of the window (at most 1 s) after the reset', () => {
-    expect(g).toEqual({ margin: 1, sendGuardMs: 100, rolloverGuardMs: 100 });
+  it('default guards: 1% margin (none below 100), 100 ms to reach the server, 1% of the window (at most 1 s) after the reset', () => {
+    expect(g).toEqual({ margin: 0, sendGuardMs: 100, rolloverGuardMs: 100 });
+    expect(defaultRateGuards({ quota: 150, windowMs: 60_000 }).margin).toBe(1);
     expect(defaultRateGuards({ quota: 5000, windowMs: 300_000 })).toEqual({ margin: 50, sendGuardMs: 100, rolloverGuardMs: 1000 });
   });
 
@@ -76,8 +77,8 @@ describe('rollWindow / grantTokens', () => {
       sizes.push(grant.granted);
       w = grant.window;
     }
-    expect(sizes.reduce((a, b) => a + b, 0)).toBe(39);
-    expect(sizes[0]).toBe(4);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(sizes[0]).toBe(5);
     expect(sizes.at(-1)).toBe(1);
     expect(grantTokens(sampleWindow(40, 10, T0), { now: T0, want: 1 }).granted).toBe(1);
   });
@@ -93,8 +94,8 @@ describe('rollWindow / grantTokens', () => {
     expect(grantTokens(probe.window, { now: T0 + 4510, want: 4 })).toMatchObject({ granted: 0, retryAt: T0 + 4750 });
     expect(grantTokens(probe.window, { now: T0 + 4800, want: 4 })).toMatchObject({ granted: 0, retryAt: T0 + 5100 });
     const fresh = grantTokens(probe.window, { now: T0 + 5100, want: 8 });
-    expect(fresh).toMatchObject({ granted: 4, validUntil: T0 + 13_900 });
-    expect(fresh.window).toMatchObject({ used: 4, resetLo: T0 + 14_000, resetHi: T0 + 15_000 });
+    expect(fresh).toMatchObject({ granted: 5, validUntil: T0 + 13_900 });
+    expect(fresh.window).toMatchObject({ used: 5, resetLo: T0 + 14_000, resetHi: T0 + 15_000 });
     // Several windows later: rolled by whole windows.
     expect(rollWindow(w, T0 + 37_000)).toMatchObject({ used: 0, resetHi: T0 + 45_000 });
   });
