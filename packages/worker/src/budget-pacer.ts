@@ -20,9 +20,12 @@ export interface BudgetPacerParams {
   table: BudgetTable;
   /** The bucket paced (default `resolvers`: every request the worker sends to the Hub is a resolve). */
   bucket?: string;
-  /** Most tokens one claim asks for (default 8): a claim is one write transaction. */
+  /**
+   * Most tokens one claim asks for (default 32): a claim is one write transaction, so a task
+   * asks for several at once; the store gives at most an eighth of what is left of the window.
+   */
   maxBatch?: number;
-  /** Answers seen while no claim is due are written at most this often (default 1,000 ms). */
+  /** Answers seen while no claim is due are written at most this often (default 5,000 ms). */
   flushMs?: number;
   /** Before the headers are known, a request whose answer has not come back after this long lets the next one go (default 5,000 ms). */
   probeTimeoutMs?: number;
@@ -44,7 +47,7 @@ export interface BudgetPacer {
 }
 
 export function createBudgetPacer(params: BudgetPacerParams): BudgetPacer {
-  const { table, bucket = 'resolvers', maxBatch = 8, flushMs = 1000, probeTimeoutMs = 5000, maxSleepMs = 30_000 } = params;
+  const { table, bucket = 'resolvers', maxBatch = 32, flushMs = 5000, probeTimeoutMs = 5000, maxSleepMs = 30_000 } = params;
   const now = params.now ?? Date.now;
   const pause = params.sleep ?? ((ms: number, signal?: AbortSignal) => sleep(ms, undefined, { signal }));
   let mode: BudgetPacer['mode'] = 'claim';
@@ -52,7 +55,6 @@ export function createBudgetPacer(params: BudgetPacerParams): BudgetPacer {
   let tokens = 0;
   let validUntil = 0;
   let retryAt = 0;
-  let waiting = 0;
   let probeAt = -Infinity;
   let lastWrite = -Infinity;
   // Requests let through without a token (the probe before the row exists, a failed claim).
@@ -103,46 +105,41 @@ export function createBudgetPacer(params: BudgetPacerParams): BudgetPacer {
       return mode;
     },
     async wait(signal) {
-      waiting++;
-      try {
-        for (;;) {
-          signal?.throwIfAborted();
-          const t = now();
-          if (mode === 'open') return;
-          if (tokens > 0 && t < validUntil) {
-            tokens--;
+      for (;;) {
+        signal?.throwIfAborted();
+        const t = now();
+        if (mode === 'open') return;
+        if (tokens > 0 && t < validUntil) {
+          tokens--;
+          return;
+        }
+        if (mode === 'probe') {
+          if (t - probeAt >= probeTimeoutMs) {
+            probeAt = t;
+            unclaimed++;
             return;
           }
-          if (mode === 'probe') {
-            if (t - probeAt >= probeTimeoutMs) {
-              probeAt = t;
-              unclaimed++;
-              return;
-            }
-            // Until the probe's answer comes back or it times out; the timer is dropped either way.
-            const stop = new AbortController();
-            const timer = pause(probeAt + probeTimeoutMs - t, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
-            try {
-              await abortable(Promise.race([timer, changed.promise]), signal);
-            } finally {
-              stop.abort();
-              timer.catch(() => {});
-            }
-            continue;
+          // Until the probe's answer comes back or it times out; the timer is dropped either way.
+          const stop = new AbortController();
+          const timer = pause(probeAt + probeTimeoutMs - t, signal ? AbortSignal.any([signal, stop.signal]) : stop.signal);
+          try {
+            await abortable(Promise.race([timer, changed.promise]), signal);
+          } finally {
+            stop.abort();
+            timer.catch(() => {});
           }
-          if (claiming) {
-            if (await abortable(claiming, signal)) return void unclaimed++;
-            continue;
-          }
-          if (t < retryAt && tokens === 0) {
-            await pause(Math.min(retryAt - t, maxSleepMs), signal);
-            retryAt = 0;
-            continue;
-          }
-          if (await abortable(claim(Math.min(maxBatch, Math.max(2, waiting))), signal)) return void unclaimed++;
+          continue;
         }
-      } finally {
-        waiting--;
+        if (claiming) {
+          if (await abortable(claiming, signal)) return void unclaimed++;
+          continue;
+        }
+        if (t < retryAt && tokens === 0) {
+          await pause(Math.min(retryAt - t, maxSleepMs), signal);
+          retryAt = 0;
+          continue;
+        }
+        if (await abortable(claim(maxBatch), signal)) return void unclaimed++;
       }
     },
     observe(headers) {

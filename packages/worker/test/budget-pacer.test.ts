@@ -87,8 +87,8 @@ describe('createBudgetPacer', () => {
     p.observe({ ratelimit: '"resolvers";r=39;t=9', 'ratelimit-policy': '"fixed window";"resolvers";q=40;w=10' });
     await next;
     expect(p.mode).toBe('claim');
-    // The probe counted by the Hub, plus one claim (two tokens: one waiter).
-    expect(table.row()).toMatchObject({ quota: 40, used: 1 + 2 });
+    // The probe counted by the Hub, plus one claim: an eighth of the 39 left.
+    expect(table.row()).toMatchObject({ quota: 40, used: 1 + 4 });
   });
 
   it('the Hub sends no headers: nothing is paced after the first answer', async () => {
