@@ -100,6 +100,10 @@ console.log('| variant | exit codes | resolves | answered 429 | share | time s |
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {
   const share = r.limited / r.resolves;
-  const ok = r.variant === 'paced' ? (share <= 0.02 && r.elapsed <= 1.15 * r.minimum && r.codes.every((c) => c === 0) ? 'yes' : 'NO') : '';
-  console.log(`| ${r.variant} | ${r.codes.join(' ')} | ${r.resolves} | ${r.limited} | ${(100 * share).toFixed(1)}% | ${r.elapsed.toFixed(1)} | ${r.firstPhase} | ${r.minimum.toFixed(1)} / ${r.lowestMinimum.toFixed(1)} | ${(r.elapsed / r.minimum).toFixed(3)} / ${(r.elapsed / r.lowestMinimum).toFixed(3)} | ${ok} |`);
+  // One window or less: the budget sets no minimum (the run measures the pacer's overhead).
+  const limited = r.lowestMinimum > 0;
+  const ok = r.variant === 'paced' ? (share <= 0.02 && (!limited || r.elapsed <= 1.15 * r.minimum) && r.codes.every((c) => c === 0) ? 'yes' : 'NO') : '';
+  const minimum = limited ? `${r.minimum.toFixed(1)} / ${r.lowestMinimum.toFixed(1)}` : 'n/a';
+  const ratio = limited ? `${(r.elapsed / r.minimum).toFixed(3)} / ${(r.elapsed / r.lowestMinimum).toFixed(3)}` : 'n/a';
+  console.log(`| ${r.variant} | ${r.codes.join(' ')} | ${r.resolves} | ${r.limited} | ${(100 * share).toFixed(1)}% | ${r.elapsed.toFixed(1)} | ${r.firstPhase} | ${minimum} | ${ratio} | ${ok} |`);
 }
