@@ -127,12 +127,18 @@ export interface RateGuards {
 
 /**
  * Default guards for a policy: a margin of 1% of the quota (none below 100: the array's own
- * count is exact, and with a small quota one request is a large share of the window), 100 ms to
- * reach the server, and 1% of the window (at most 1 s) past the latest reset, which also covers
- * a server that rounds `t` down when its window is 100 s or longer.
+ * count is exact, and with a small quota one request is a large share of the window); 5% of the
+ * window, from 250 ms to 1 s, for a token to reach the server (a loaded node's event loop and
+ * scheduler delay a request by more than the network does); and 1% of the window (at most 1 s)
+ * past the latest reset, which also covers a server that rounds `t` down when its window is
+ * 100 s or longer.
  */
 export function defaultRateGuards(w: Pick<RateWindow, 'quota' | 'windowMs'>): RateGuards {
-  return { margin: Math.floor(w.quota / 100), sendGuardMs: 100, rolloverGuardMs: Math.min(1000, Math.round(w.windowMs / 100)) };
+  return {
+    margin: Math.floor(w.quota / 100),
+    sendGuardMs: Math.max(250, Math.min(1000, Math.round(w.windowMs / 20))),
+    rolloverGuardMs: Math.min(1000, Math.round(w.windowMs / 100)),
+  };
 }
 
 /** The state at `now`: rolled over (count back to 0, reset moved by whole windows) once the latest reset plus the guard passed. */

@@ -57,10 +57,10 @@ describe('windowOfSample / mergeWindow', () => {
 describe('rollWindow / grantTokens', () => {
   const g = defaultRateGuards({ quota: 40, windowMs: 10_000 });
 
-  it('default guards: 1% margin (none below 100), 100 ms to reach the server, 1% of the window (at most 1 s) after the reset', () => {
-    expect(g).toEqual({ margin: 0, sendGuardMs: 100, rolloverGuardMs: 100 });
-    expect(defaultRateGuards({ quota: 150, windowMs: 60_000 }).margin).toBe(1);
-    expect(defaultRateGuards({ quota: 5000, windowMs: 300_000 })).toEqual({ margin: 50, sendGuardMs: 100, rolloverGuardMs: 1000 });
+  it('default guards: 1% margin (none below 100), 5% of the window (250 ms…1 s) to reach the server, 1% of the window (at most 1 s) after the reset', () => {
+    expect(g).toEqual({ margin: 0, sendGuardMs: 500, rolloverGuardMs: 100 });
+    expect(defaultRateGuards({ quota: 150, windowMs: 2_000 })).toEqual({ margin: 1, sendGuardMs: 250, rolloverGuardMs: 20 });
+    expect(defaultRateGuards({ quota: 5000, windowMs: 300_000 })).toEqual({ margin: 50, sendGuardMs: 1000, rolloverGuardMs: 1000 });
   });
 
   it('hands out at most an eighth of what is left per claim, never past quota - margin', () => {
@@ -85,8 +85,8 @@ describe('rollWindow / grantTokens', () => {
 
   it('between the windows only the probe, at the middle of the reset interval; then a fresh window', () => {
     const w = sampleWindow(20, 5, T0); // (T0+4000, T0+5000]
-    expect(grantTokens(w, { now: T0 + 3899, want: 4 }).granted).toBe(2);
-    expect(grantTokens(w, { now: T0 + 3900, want: 4 })).toMatchObject({ granted: 0, retryAt: T0 + 4500 });
+    expect(grantTokens(w, { now: T0 + 3499, want: 4 }).granted).toBe(2);
+    expect(grantTokens(w, { now: T0 + 3500, want: 4 })).toMatchObject({ granted: 0, retryAt: T0 + 4500 });
     const probe = grantTokens(w, { now: T0 + 4500, want: 4 });
     expect(probe).toMatchObject({ granted: 1, retryAt: T0 + 4500 });
     expect(probe.window).toMatchObject({ used: 21, probedAt: T0 + 4500 });
@@ -94,7 +94,7 @@ describe('rollWindow / grantTokens', () => {
     expect(grantTokens(probe.window, { now: T0 + 4510, want: 4 })).toMatchObject({ granted: 0, retryAt: T0 + 4750 });
     expect(grantTokens(probe.window, { now: T0 + 4800, want: 4 })).toMatchObject({ granted: 0, retryAt: T0 + 5100 });
     const fresh = grantTokens(probe.window, { now: T0 + 5100, want: 8 });
-    expect(fresh).toMatchObject({ granted: 5, validUntil: T0 + 13_900 });
+    expect(fresh).toMatchObject({ granted: 5, validUntil: T0 + 13_500 });
     expect(fresh.window).toMatchObject({ used: 5, resetLo: T0 + 14_000, resetHi: T0 + 15_000 });
     // Several windows later: rolled by whole windows.
     expect(rollWindow(w, T0 + 37_000)).toMatchObject({ used: 0, resetHi: T0 + 45_000 });
