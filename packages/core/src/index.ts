@@ -17,6 +17,7 @@ export * from './slurm-time.js';
 export * from './manifest.js';
 export * from './retry-delay.js';
 export * from './rate-limit-headers.js';
+export * from './rate-window.js';
 export * from './http-error.js';
 export * from './hub/index.js';
 export * from './cache-writer.js';

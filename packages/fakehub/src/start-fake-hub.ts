@@ -163,7 +163,8 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
         cdnUrlTtlSeconds: options.cdnUrlTtlSeconds ?? 3600,
       },
       limiter: new RateLimiter(options.rateLimits, now, options.resolveBudget),
-      rateLimitHeaders: options.rateLimitHeaders ?? true,
+      // Either switch turns the headers off (`rateLimitHeaders: false` or `rateLimits.headers: false`).
+      rateLimitHeaders: (options.rateLimitHeaders ?? true) && (options.rateLimits?.headers ?? true),
       stats,
       tokens,
       log,

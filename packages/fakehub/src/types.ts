@@ -145,6 +145,8 @@ export interface RateLimitOptions {
   anonymousResolvers?: number;
   /** When true a spent budget answers 429 (default false: the headers only count). */
   enforce?: boolean;
+  /** When false, no `RateLimit` / `RateLimit-Policy` headers on any answer (a 429 keeps `Retry-After`). Default true. */
+  headers?: boolean;
 }
 
 /**

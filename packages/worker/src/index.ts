@@ -4,6 +4,8 @@ export { runShard, type RunShardParams, type RunShardResult, type ShardFailure, 
 export { watchSignals, STOP_SIGNALS, type SignalWatch, type StopSignal, type WatchSignalsParams } from './signals.js';
 export { resolveTaskId, type ResolveTaskIdParams } from './task-id.js';
 export { resolveConcurrency, type DefaultConcurrencyParams } from './concurrency.js';
+export { createBudgetPacer, type BudgetPacer, type BudgetPacerParams, type BudgetTable } from './budget-pacer.js';
+export { createWorkerGate, createPacedGate, type WorkerGateParams } from './worker-gate.js';
 export { createThrottleGate, type RequestGate, type ThrottleTable, type ThrottleGateParams } from './throttle-gate.js';
 export { ProgressMeter, type ProgressSnapshot, type ProgressMeterParams } from './progress-meter.js';
 export { placeSnapshotLink, type PlaceFileParams } from './place-file.js';

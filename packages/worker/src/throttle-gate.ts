@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { HttpHeaders } from '@hfhpc/core';
 
 /** The shape the download engine asks for: wait before a request, pause everyone after a 429. */
 export interface RequestGate {
   wait(signal?: AbortSignal): Promise<void>;
   pause(untilMs: number, reason: string): void;
+  /** Every Hub answer's headers (the budget it states), when the gate paces to it. */
+  observe?(headers: HttpHeaders | undefined): void;
 }
 
 /** Read and extend the cluster-wide pause (the store's `throttle` table, asynchronously). */

@@ -2,11 +2,9 @@ import {
   assertHubUrl,
   createLogger,
   findToken,
-  getThrottle,
   resolvePlan,
   leaseOwner,
   planSymlinkAllowance,
-  setThrottle,
   type Logger,
   type PlanRow,
   type Store,
@@ -14,7 +12,8 @@ import {
 } from '@hfhpc/core';
 import { assertWritableRoot } from './disk-error.js';
 import type { ProgressMeter } from './progress-meter.js';
-import { createThrottleGate, type RequestGate } from './throttle-gate.js';
+import type { RequestGate } from './throttle-gate.js';
+import { createWorkerGate } from './worker-gate.js';
 import type { WorkerOptions } from './worker-options.js';
 import type { RunWorkerParams } from './worker-types.js';
 
@@ -41,7 +40,7 @@ async function loadPlan(store: Store, params: RunWorkerParams): Promise<PlanRow>
   return store.readAsync(() => resolvePlan(store, params.planId, { none: noPlanHint, missing: noPlanHint }));
 }
 
-/** Find the plan, check the root is writable, set up the logger, token, lease owner and throttle gate. */
+/** Find the plan, check the root is writable, set up the logger, token, lease owner and request gate (429 pause + shared budget). */
 export async function startTask(store: Store, params: RunWorkerParams, opts: WorkerOptions): Promise<WorkerTask> {
   const { env, now, taskId, host, pid } = opts;
   const plan = await loadPlan(store, params);
@@ -53,14 +52,7 @@ export async function startTask(store: Store, params: RunWorkerParams, opts: Wor
   const log = (params.logger ?? createLogger()).child({ planId: plan.id, taskId, host });
   const token = params.token === null ? undefined : (params.token ?? (await findToken({ env })).token);
   const owner = leaseOwner({ env, host, pid });
-  const gate = createThrottleGate({
-    table: {
-      get: () => store.readAsync(() => getThrottle(store)),
-      set: (notBefore, reason) => store.writeAsync(() => setThrottle(store, { notBefore, reason, setBy: owner })),
-    },
-    now,
-    onError: (err) => log.warn(`throttle table: ${(err as Error).message}`),
-  });
+  const gate = createWorkerGate({ store, owner, log, now, env });
   return { plan, root, hubUrl, recheckBlobs, allowSymlinkedDirs, log, token, owner, gate };
 }
 

@@ -23,6 +23,7 @@ export { assertClaimFence } from './fence.js';
 export { markFileRunning, markFileDone, markFileFailed, resetFile } from './file-state.js';
 export { ProgressBatcher, type ProgressBatcherOptions } from './progress.js';
 export { getThrottle, setThrottle, type Throttle, type SetThrottleParams } from './throttle.js';
+export { getRateBudget, claimRateBudget, type RateBudgetRow, type ClaimRateBudgetParams } from './rate-budget.js';
 export { appendEvent, recentEvents, pruneEvents, countPrunableEvents, type NewEvent, type RecentEventsParams, type PruneEventsParams } from './events.js';
 export {
   recordBlobVerified,

@@ -224,6 +224,27 @@ CREATE TABLE blob_verifications (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    // The request budget of the Hub token, per bucket, shared by every task of the array: the
+    // window the Hub's RateLimit headers describe and how much of it the array has claimed
+    // (core rate-window.ts).
+    version: 4,
+    sql: `
+CREATE TABLE rate_budget (
+  bucket      TEXT    PRIMARY KEY,
+  quota       INTEGER NOT NULL,
+  window_ms   INTEGER NOT NULL,
+  reset_lo    INTEGER NOT NULL,
+  reset_hi    INTEGER NOT NULL,
+  used        INTEGER NOT NULL,
+  started_at  INTEGER NOT NULL,
+  observed_at INTEGER NOT NULL,
+  probed_at   INTEGER NOT NULL DEFAULT 0,
+  updated_at  INTEGER NOT NULL,
+  updated_by  TEXT
+);
+`,
+  },
 ];
 
 /** The schema version this code writes and expects. */

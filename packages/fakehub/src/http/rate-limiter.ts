@@ -16,7 +16,7 @@ export interface RateLimitState {
 
 export class RateLimiter {
   private readonly counts = new Map<string, { window: number; used: number }>();
-  private readonly o: Required<RateLimitOptions>;
+  private readonly o: Required<Omit<RateLimitOptions, 'headers'>>;
 
   constructor(
     options: RateLimitOptions = {},

@@ -51,6 +51,7 @@ export async function openResponse(params: OpenResponseParams): Promise<OpenedRe
     signal?.throwIfAborted();
     const stream = request(params, url, source);
     const response = await responseOf(stream, signal);
+    if (source === 'hub') gate.observe?.(response.headers);
     const status = response.statusCode;
     const location = response.headers.location;
     if (!REDIRECTS.has(status) || !location) {

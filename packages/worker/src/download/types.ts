@@ -1,6 +1,6 @@
 // Parameter and result types of the download engine (`downloadBlob`).
 import type { Got } from 'got';
-import type { BlobExpectation } from '@hfhpc/core';
+import type { BlobExpectation, HttpHeaders } from '@hfhpc/core';
 import type { HashWorkerPool } from './hash-worker-pool.js';
 
 /**
@@ -13,6 +13,8 @@ export interface DownloadGate {
   wait(signal?: AbortSignal): Promise<void>;
   /** No request to the Hub before `untilMs` (epoch ms). Extends, never shortens, a pause. */
   pause(untilMs: number, reason: string): void | Promise<void>;
+  /** Called with the headers of every answer from the Hub (not the CDN), whatever its status. */
+  observe?(headers: HttpHeaders | undefined): void;
 }
 
 /** Where log lines go. A winston `Logger` fits; lines are per event (retry, resume), never per chunk. */
