@@ -15,11 +15,10 @@ import type { BlobHasher } from './blob-hash.js';
 import { initialRetryState, nextStep, type BlobRef, type RetryState } from './next-step.js';
 import { openResponse, type OpenedResponse } from './open-response.js';
 import { openOwnPartial } from './own-partial.js';
-import { resumePartial } from './partial-file.js';
 import { PrefixHasher } from './prefix-hasher.js';
 import { publishBlob, removeIfPresent } from './publish-blob.js';
 import { ResumeRecord, isResumeRecord, readResumeRecord, resumeRecordPath } from './resume-record.js';
-import { SegmentPlan, type Segment } from './segment-plan.js';
+import { SegmentPlan, type KnownSegment, type Segment } from './segment-plan.js';
 import { watchStall } from './stall-watch.js';
 import type { StreamHash } from './stream-hash.js';
 import type { TransferSettings } from './transfer.js';
@@ -38,8 +37,6 @@ export const DEFAULT_RANGES: Readonly<RangeOptions> = {
 
 /** Bytes gathered per positioned write of one connection. */
 const WRITE_BATCH = MiB;
-/** The resume record is rewritten when the hashed prefix grew by this much. */
-const RECORD_EVERY = 16 * MiB;
 const ERROR_BODY_LIMIT = 64 * 1024;
 
 /** The server answered a ranged request with the whole blob (or compressed): fetch it over one connection. */
@@ -89,6 +86,7 @@ interface Pass {
   readonly plan: SegmentPlan;
   readonly hasher: PrefixHasher;
   readonly urls: SharedUrl;
+  readonly record: ResumeRecord;
   readonly stop: AbortController;
   /** Rejects once the pass stops (never resolves): raced against waits. */
   readonly stopped: Promise<never>;
@@ -129,36 +127,37 @@ export async function rangedTransfer(
   const size = params.expected.size;
   const r: Ranged = { params, settings, options, size, fetched: 0, attempts: 0, blob: { repo, path, revision: params.revision, hubUrl: settings.hubUrl, size, want: hasher.want } };
   await writable(r);
-  const handle = await openRanged(r);
+  const opened = await openRanged(r);
+  const { handle } = opened;
+  let known = opened.known;
   let hash = hasher.start();
-  let offset = 0;
-  let resumedFrom = 0;
-  let record: ResumeRecord | undefined;
+  const resumedFrom = known.reduce((n, k) => n + k.done, 0);
   let restarted = false;
   let closed = false;
   let pass: Pass | undefined;
   let reported = -1;
   const report = () => {
-    const n = offset + (pass?.plan.landedBytes() ?? 0);
+    const n = pass ? pass.plan.landedBytes() : 0;
     reportOffset(n);
     if (n !== reported) params.onProgress?.((reported = n));
   };
   const ticker = setInterval(report, params.progressIntervalMs ?? 1000);
   ticker.unref();
+  let record: ResumeRecord | undefined;
   const closeAll = async () => {
     if (closed) return;
     closed = true;
-    await handle.close().catch(() => undefined);
     await record?.close();
+    await handle.close().catch(() => undefined);
   };
   try {
-    offset = resumedFrom = await resumePartial({ handle, hash, size, signal: params.signal });
-    // Created only now: until the first out-of-order write, the partial's size is its prefix.
-    record = await ResumeRecord.create(fs, partialPath, offset);
-    if (offset > 0) log?.info(`resuming ${path} at byte ${offset} of ${size} (ranged)`, { repo, path, offset });
-    let fileRetry = initialRetryState(offset, now());
+    if (resumedFrom > 0) log?.info(`resuming ${path} at byte ${resumedFrom} of ${size} (ranged: ${resumedFrom} bytes kept)`, { repo, path, offset: resumedFrom });
+    record = await ResumeRecord.create(fs, partialPath, size);
+    let fileRetry = initialRetryState(resumedFrom, now());
     for (;;) {
-      pass = newPass(r, handle, hash, offset, record);
+      pass = newPass(r, handle, hash, known, record);
+      // Before the first write out of order, the record says what is on disk.
+      await record.save(() => pass!.plan.snapshot(), () => writable(r));
       try {
         await runPass(r, pass);
       } catch (err) {
@@ -172,7 +171,8 @@ export async function rangedTransfer(
         }
         // Keep only the contiguous prefix (the rest may have holes), then one connection.
         log?.warn(`${path}: the server does not honour Range; fetching over one connection`, { repo, path });
-        await handle.truncate(pass.hasher.hashed);
+        await writable(r);
+        await handle.truncate(pass.plan.contiguousEnd());
         const fetchedHere = r.fetched;
         await closeAll();
         await removeIfPresent(fs, record.path);
@@ -192,67 +192,70 @@ export async function rangedTransfer(
       }
       log?.warn(`${path}: ${reason}; downloading again from 0`, { repo, path });
       hash.dispose();
-      await writable(r);
+      known = [];
+      await record.save(() => [], () => writable(r));
       await handle.truncate(0);
-      await record.write(0);
       hash = hasher.start();
-      offset = 0;
       restarted = true;
-      pass = undefined;
     }
     // Published under the fence check, as a single download is.
+    const landed = pass.plan.landedBytes();
     await closeAll();
     await writable(r);
     await params.lease?.beforePublish();
     await publishBlob({ partialPath, finalPath: params.finalPath, fs });
     await removeIfPresent(fs, record.path);
-    offset = size;
-    pass = undefined;
-    report();
+    reportOffset(landed);
+    if (landed !== reported) params.onProgress?.((reported = landed));
     const digest = hasher.kind === 'sha256' ? { sha256: hasher.want } : { gitSha1: hasher.want };
     return { bytesFetched: r.fetched, resumedFrom: restarted ? 0 : resumedFrom, attempts: r.attempts, skipped: false, ...digest };
   } finally {
     clearInterval(ticker);
     hash.dispose();
     await closeAll();
-    report();
   }
 }
 
 /**
  * This claim's own partial, holding the earlier claims' bytes that are known good: a partial
- * with a resume record keeps only the prefix the record states. Every record read is removed,
- * like the partials (a stale writer's record is then an orphan nobody reads).
+ * with a resume record keeps the segments it states, one without keeps its size as a prefix.
+ * Every record read is removed, like the partials (a stale writer's record is then an orphan
+ * nobody reads).
  */
-async function openRanged(r: Ranged): Promise<FileHandle> {
+async function openRanged(r: Ranged): Promise<{ handle: FileHandle; known: KnownSegment[] }> {
   const { fs } = r.settings;
   const { partialPath, log, path } = r.params;
   const all = r.params.resumeFrom ?? [];
   const candidates = all.filter((p) => !isResumeRecord(p));
-  const stated = new Map<string, number | undefined>();
-  for (const c of [...candidates, partialPath]) stated.set(c, await readResumeRecord(fs, c));
+  const stated = new Map<string, KnownSegment[] | undefined>();
+  for (const c of [...candidates, partialPath]) stated.set(c, await readResumeRecord(fs, c, r.size));
   const { handle, copiedFrom } = await openOwnPartial({ fs, partialPath, resumeFrom: candidates, size: r.size });
+  let known: KnownSegment[] = [];
   if (copiedFrom) {
     // A copy of our own name was moved aside first: its record is still under our name.
     const asideOfOurs = copiedFrom.startsWith(partialPath.replace(/\.incomplete$/, '') + '.aside-');
-    const keep = asideOfOurs ? stated.get(partialPath) : stated.get(copiedFrom);
-    if (keep !== undefined) {
-      const onDisk = (await handle.stat()).size;
-      if (keep < onDisk) await handle.truncate(keep);
+    const segments = asideOfOurs ? stated.get(partialPath) : stated.get(copiedFrom);
+    const onDisk = (await handle.stat()).size;
+    if (segments === undefined) {
+      if (onDisk > 0) known = [{ start: 0, end: onDisk, done: onDisk }];
+    } else {
+      // Only what landed within the copied bytes counts.
+      known = segments.map((k) => ({ ...k, done: Math.max(0, Math.min(k.done, onDisk - k.start)) }));
+      if (known.every((k) => k.done === 0)) await handle.truncate(0);
     }
-    log?.debug(`${path}: copied ${copiedFrom} into ${partialPath}${keep === undefined ? '' : ` (its first ${keep} bytes)`}`, { path });
+    log?.debug(`${path}: copied ${copiedFrom} into ${partialPath}`, { path });
   }
   for (const p of [...all.filter(isResumeRecord), ...candidates.map(resumeRecordPath), resumeRecordPath(partialPath)]) await removeIfPresent(fs, p);
-  return handle;
+  return { handle, known };
 }
 
-function newPass(r: Ranged, handle: FileHandle, hash: StreamHash, from: number, record: ResumeRecord): Pass {
-  const plan = new SegmentPlan(from, r.size, r.options.segmentBytes);
+function newPass(r: Ranged, handle: FileHandle, hash: StreamHash, known: KnownSegment[], record: ResumeRecord): Pass {
+  const plan = new SegmentPlan(r.size, r.options.segmentBytes, known);
   const stop = new AbortController();
   const stopped = new Promise<never>((_, reject) => stop.signal.addEventListener('abort', () => reject(stop.signal.reason), { once: true }));
   stopped.catch(() => undefined);
-  let recorded = from;
   const pass: Pass = {
+    record,
     handle,
     plan,
     urls: new SharedUrl(r.params.url),
@@ -267,16 +270,9 @@ function newPass(r: Ranged, handle: FileHandle, hash: StreamHash, from: number, 
       onError: (err) => fail(pass, err),
       handle,
       hash,
-      from,
+      from: 0,
       available: () => plan.contiguousEnd(),
-      onAdvance: async (hashed) => {
-        pass.pulse();
-        if (hashed - recorded < RECORD_EVERY && hashed !== r.size) return;
-        // The record is read by whoever resumes: written under the lease like the bytes.
-        await writable(r);
-        await record.write(hashed);
-        recorded = hashed;
-      },
+      onAdvance: () => pass.pulse(),
     }),
   };
   const arm = () => {
@@ -472,6 +468,8 @@ async function segmentAttempt(r: Ranged, pass: Pass, segment: Segment, url: stri
     }
     pass.plan.landed(segment, n);
     r.fetched += n;
+    // After the bytes it names landed; the record is read by whoever resumes, so it is written under the lease too.
+    pass.record.save(() => pass.plan.snapshot(), () => writable(r)).catch((err: unknown) => fail(pass, err));
     pass.hasher.notify();
     pass.pulse();
   };
