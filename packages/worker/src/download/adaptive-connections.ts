@@ -1,5 +1,5 @@
 // How many ranged connections one large blob uses (pure): start with one, double while the
-// blob's throughput grew by more than `minGain` over the window before the last addition, up
+// blob's throughput grew by at least `minGain` over the window before the last addition, up
 // to `cap`; when an addition did not pay, go back to the count before it and stop adding. A
 // CDN that caps each connection makes every addition pay; a link one connection fills does
 // not, and the blob goes on over one connection.
@@ -26,7 +26,7 @@ export function initialAdapt(cap: number): AdaptState {
 /** The next state after a window at `state.target` connections that moved `rate` bytes per second. */
 export function adapt(state: AdaptState, rate: number, policy: AdaptPolicy): AdaptState {
   if (state.settled) return state;
-  if (state.before !== undefined && rate <= state.before * (1 + policy.minGain)) {
+  if (state.before !== undefined && rate < state.before * (1 + policy.minGain)) {
     // The last addition did not pay: back to the previous count.
     return { target: Math.max(1, Math.floor(state.target / 2)), before: state.before, settled: true };
   }

@@ -347,6 +347,7 @@ function spawn(r: Ranged, pass: Pass): void {
       (err: unknown) => {
         pass.running--;
         fail(pass, err);
+        pass.pulse();
       },
     );
   }

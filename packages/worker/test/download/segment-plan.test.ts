@@ -93,7 +93,7 @@ describe('adapt', () => {
   it('goes back to the count before a step that did not pay, and stays', () => {
     let s = adapt(initialAdapt(8), 1000, policy);
     expect(s.target).toBe(2);
-    s = adapt(s, 1090, policy);
+    s = adapt(s, 1090, policy); // + 9 %
     expect(s).toMatchObject({ target: 1, settled: true });
     s = adapt(adapt(adapt(initialAdapt(8), 50, policy), 100, policy), 105, policy);
     expect(s).toMatchObject({ target: 2, settled: true });
