@@ -213,6 +213,8 @@ export async function rangedTransfer(
     clearInterval(ticker);
     hash.dispose();
     await closeAll();
+    // The bytes on disk once more (an interrupted task flushes them as its progress).
+    if (pass) report();
   }
 }
 
