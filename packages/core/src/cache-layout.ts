@@ -16,6 +16,7 @@ const PARTIAL_RE = /^([0-9a-f]{40}|[0-9a-f]{64})(?:\.([A-Za-z0-9-]+(?:\.[A-Za-z0
 const CLAIM_TAG_RE = /^p(\d+)s(\d+)f(\d+)-[0-9a-z]+$/;
 
 const ASIDE_RE = /(?:^|\.)aside-[0-9a-f]+$/;
+const RANGES_RE = /\.ranges$/;
 
 export interface PartialName {
   /** The blob it becomes. */
@@ -38,8 +39,10 @@ export function parsePartialName(name: string): PartialName | undefined {
   const blob = m[1];
   const tag = m[2];
   if (tag === undefined) return { blob, aside: false };
-  const aside = ASIDE_RE.test(tag);
-  const claim = parsePartialTag(aside ? tag.replace(ASIDE_RE, '') : tag);
+  // A ranged download's resume record (`<partial>.ranges.incomplete`) belongs to the same claim.
+  const own = tag.replace(RANGES_RE, '');
+  const aside = ASIDE_RE.test(own);
+  const claim = parsePartialTag(aside ? own.replace(ASIDE_RE, '') : own);
   if (!claim && !aside) return undefined;
   return { blob, tag, ...(claim ? { claim } : {}), aside };
 }

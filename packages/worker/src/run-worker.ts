@@ -8,6 +8,7 @@ import { throwIfFilesFailed } from './task-exit.js';
 import { resolveWorkerOptions } from './worker-options.js';
 import { startProgressReports, startTask } from './worker-startup.js';
 import type { RunWorkerParams, WorkerResult } from './worker-types.js';
+import type { DownloadFn } from './download-fn.js';
 
 export type { RunWorkerParams, ShardOutcome, WorkerResult } from './worker-types.js';
 
@@ -34,7 +35,7 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     log.info(`task ${opts.taskId} starting as ${owner}: plan ${plan.id}, ${opts.concurrency} downloads at once, lease ttl ${opts.ttlMs / 1000}s${opts.steal ? '' : ', no stealing'}`);
     const result = await claimLoop({
       ...opts, ...task, store, planId: plan.id, meter, signals,
-      download: params.download ?? downloadBlob, progressFlushMs: params.progressFlushMs ?? 5000,
+      download: params.download ?? downloadWith(params.connectionsPerFile), progressFlushMs: params.progressFlushMs ?? 5000,
     });
     if (signals.signal.aborted) throw signals.signal.reason;
     // Never exit 0 with a shard still leased to this process: whatever path led here, give it
@@ -49,4 +50,9 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     signals.dispose();
     store.close();
   }
+}
+
+/** The engine, with `--connections-per-file` when given. */
+function downloadWith(connections: number | undefined): DownloadFn {
+  return connections === undefined ? downloadBlob : (req) => downloadBlob({ ...req, ranges: { connections } });
 }

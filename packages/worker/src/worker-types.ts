@@ -18,6 +18,8 @@ export interface RunWorkerParams {
   taskOffset?: number;
   /** `--concurrency`; default the task's CPUs. */
   concurrency?: number;
+  /** `--connections-per-file`: most ranged connections one large file uses at once (1: one connection). Default 8. */
+  connectionsPerFile?: number;
   /** `--lease-ttl` in seconds. Default 120; heartbeats every quarter of it. */
   leaseTtlS?: number;
   /** `--no-steal` sets false: stop after the own shard. Default true. */

@@ -3,7 +3,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { listShards, openStore } from '@hfhpc/core';
 import type { FakeHub, FakeHubConfig } from '@hfhpc/fakehub';
-import { cdnRequestsWithAuth, checkCache, partialSize as largestPartial, planFromHub, runWork, until, useSharedHub, within, workspace, type Workspace } from './helpers/e2e.js';
+import { readFileSync } from 'node:fs';
+import { cdnRequestsWithAuth, checkCache, partialSize as largestPartial, partialsOf, planFromHub, runWork, until, useSharedHub, within, workspace, type Workspace } from './helpers/e2e.js';
 
 const SIZE = 96 * 1024 * 1024;
 const config: FakeHubConfig = {
@@ -16,6 +17,18 @@ useSharedHub(config, { started: (h) => (hub = h), workspace: () => ws });
 
 async function partialSize(w: Workspace, blob: string): Promise<number> {
   return largestPartial(w.root, 'bigcode/large', blob);
+}
+
+/** What the resume record of a ranged download says has landed (0 before there is one). */
+async function recordedBytes(w: Workspace, blob: string): Promise<{ landed: number; segments: Array<[number, number, number]> }> {
+  const record = (await partialsOf(w.root, 'bigcode/large', blob)).find((p) => p.path.endsWith('.ranges.incomplete'));
+  if (!record) return { landed: 0, segments: [] };
+  try {
+    const { segments } = JSON.parse(readFileSync(record.path, 'utf8')) as { segments: Array<[number, number, number]> };
+    return { landed: segments.reduce((n, s) => n + s[2], 0), segments };
+  } catch {
+    return { landed: 0, segments: [] };
+  }
 }
 
 function shardState(w: Workspace) {
@@ -33,7 +46,8 @@ describe('interrupted workers', () => {
     const { files } = await planFromHub({ hub, ws, repos: ['bigcode/large'] });
     const big = files.find((f) => f.path === 'data/train.bin')!;
     hub.faults.bandwidth({ host: 'cdn', bytesPerSecond: 24 * 1024 * 1024 });
-    const first = runWork(ws, hub, ['--task-id', '0', '--lease-ttl', '2']);
+    // One connection per file here; parallel ranges have their own SIGKILL test below.
+    const first = runWork(ws, hub, ['--task-id', '0', '--lease-ttl', '2', '--connections-per-file', '1']);
     await until(async () => (await partialSize(ws!, big.blob)) > SIZE * 0.3, 30_000, 'a third of the file on disk').catch((e: Error) => {
       first.child.kill('SIGKILL');
       throw new Error(`${e.message}; worker said: ${first.stderrSoFar()}`);
@@ -45,7 +59,7 @@ describe('interrupted workers', () => {
     expect(held.state).toBe('running');
     await until(() => Date.now() > (held.leaseExpiresAt ?? 0) + 50, 10_000, 'lease expiry');
     hub.faults.clear();
-    const second = await runWork(ws, hub, ['--task-id', '1', '--lease-ttl', '2']).done;
+    const second = await runWork(ws, hub, ['--task-id', '1', '--lease-ttl', '2', '--connections-per-file', '1']).done;
     expect(second.code).toBe(0);
     expect(second.stderr).toMatch(/claimed shard 0 \(fence 2\)/);
     expect(second.stderr).toMatch(/resuming data\/train\.bin at byte \d+/);
@@ -54,6 +68,36 @@ describe('interrupted workers', () => {
     expect(await checkCache({ root: ws.root, hub, complete: files })).toEqual([]);
     expect(cdnRequestsWithAuth(hub)).toBe(0);
   });
+
+  it('SIGKILL mid-file over parallel ranges: the next worker keeps every byte the resume record names and fetches only the rest', async () => {
+    ws = workspace();
+    const { files } = await planFromHub({ hub, ws, repos: ['bigcode/large'] });
+    const big = files.find((f) => f.path === 'data/train.bin')!;
+    // Every connection capped: the file goes over several ranged connections at once.
+    hub.faults.bandwidth({ host: 'cdn', bytesPerSecond: 12 * 1024 * 1024 });
+    const first = runWork(ws, hub, ['--task-id', '0', '--lease-ttl', '2']);
+    await until(async () => (await recordedBytes(ws!, big.blob)).landed > 16 * 1024 * 1024, 120_000, 'a sixth of the file recorded').catch((e: Error) => {
+      first.child.kill('SIGKILL');
+      throw new Error(`${e.message}; worker said: ${first.stderrSoFar()}`);
+    });
+    first.child.kill('SIGKILL');
+    expect((await first.done).code).toBe(137);
+    const { landed, segments } = await recordedBytes(ws, big.blob);
+    // Bytes landed out of order: more than one segment holds some.
+    expect(segments.filter((s) => s[2] > 0).length).toBeGreaterThan(1);
+    const held = shardState(ws).shard;
+    await until(() => Date.now() > (held.leaseExpiresAt ?? 0) + 50, 10_000, 'lease expiry');
+    hub.faults.clear();
+    hub.resetRequests();
+    const second = await runWork(ws, hub, ['--task-id', '1', '--lease-ttl', '2']).done;
+    expect(second.code).toBe(0);
+    expect(second.stderr).toMatch(/resuming data\/train\.bin at byte \d+/);
+    // Exact: the second worker asks for exactly the bytes the record does not name.
+    const sent = hub.requests.filter((r) => r.host === 'cdn' && r.filePath === 'data/train.bin').reduce((s, r) => s + r.bytesSent, 0);
+    expect(sent).toBe(SIZE - landed);
+    expect(await checkCache({ root: ws.root, hub, complete: files })).toEqual([]);
+    expect((await partialsOf(ws.root, 'bigcode/large', big.blob)).length).toBe(0);
+  }, 300_000);
 
   it('a worker frozen past its lease (SIGSTOP) loses the shard to another and stops touching it when it wakes', async () => {
     ws = workspace();

@@ -10,6 +10,7 @@ const builder = (y: Argv<GlobalArgs>) =>
     .option('task-offset', numberOption('--task-offset', { min: 0, max: 2_147_483_647, integer: true }, { describe: 'added to $SLURM_ARRAY_TASK_ID when one plan spans several arrays [env HFHPC_TASK_OFFSET; default 0]' }))
     .option('plan-id', numberOption('--plan-id', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }, { describe: 'plan to work on [default: the latest]' }))
     .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { describe: 'files downloaded at once [default: $SLURM_CPUS_PER_TASK, else the CPUs available]' }))
+    .option('connections-per-file', numberOption('--connections-per-file', { min: 1, max: 64, integer: true }, { describe: 'most ranged connections one large file (64 MiB and more) uses at once; 1: one connection per file [default: 8]' }))
     .option('lease-ttl', numberOption('--lease-ttl', { min: 1, max: MAX_SECONDS, unit: 'seconds' }, { default: 120, describe: 'lease lifetime in seconds (1 to 86400); renewed every quarter of it' }))
     .option('steal', { type: 'boolean', default: true, describe: 'after the own shard, take pending or expired shards (--no-steal: stop)' })
     .option('progress-interval', numberOption('--progress-interval', { min: 1, max: MAX_SECONDS, unit: 'seconds' }, { default: 30, describe: 'seconds between Progress: log lines (1 to 86400)' }));
@@ -43,6 +44,7 @@ export const command: CommandModule<GlobalArgs, WorkArgs> = {
       taskId: argv['task-id'],
       taskOffset: argv['task-offset'],
       concurrency: argv.concurrency,
+      connectionsPerFile: argv['connections-per-file'],
       leaseTtlS: argv['lease-ttl'],
       steal: argv.steal,
       progressIntervalS: argv['progress-interval'],

@@ -12,6 +12,8 @@ import { defaultHashPool, type HashWorkerPool } from './hash-worker-pool.js';
 import { processGate } from './memory-gate.js';
 import { openMakingFolder } from './own-partial.js';
 import { exists, removeIfPresent } from './publish-blob.js';
+import { DEFAULT_RANGES, rangedTransfer, usesRanges } from './ranged-transfer.js';
+import { isResumeRecord } from './resume-record.js';
 import { transfer, type TransferSettings } from './transfer.js';
 import type { DownloadBlobParams, DownloadBlobResult, DownloadFs, DownloadTimeouts, RetryPolicy } from './types.js';
 
@@ -71,7 +73,16 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
       params.onProgress?.(0);
       return { bytesFetched: 0, resumedFrom: 0, attempts: 0, skipped: false, ...digest(hasher.want) };
     }
-    return await transfer(params, settingsFor(params, fs), hasher, (n) => (offset = n));
+    const settings = settingsFor(params, fs);
+    const ranges = { ...DEFAULT_RANGES, ...params.ranges };
+    if (usesRanges(expected.size, ranges)) {
+      return await rangedTransfer(params, settings, hasher, ranges, (n) => (offset = n), (p) => transfer(p, settings, hasher, (n) => (offset = n)));
+    }
+    // A ranged download's resume record is no partial of this path: dropped (its partial is then taken as a prefix; the hash decides).
+    const records = (params.resumeFrom ?? []).filter(isResumeRecord);
+    for (const p of records) await removeIfPresent(fs, p);
+    const resumeFrom = records.length ? params.resumeFrom!.filter((p) => !isResumeRecord(p)) : params.resumeFrom;
+    return await transfer({ ...params, resumeFrom }, settings, hasher, (n) => (offset = n));
   } catch (err) {
     if (err instanceof HfhpcError) throw err;
     if (signal?.aborted) throw abortError(signal, { path: params.path, partialPath, bytesKept: offset });

@@ -3,6 +3,7 @@ export { downloadBlob, DEFAULT_RETRY, DEFAULT_TIMEOUTS, THREADED_HASH_MIN_BYTES 
 export { HashWorkerPool, defaultHashPool, type HashWorkerPoolParams } from './hash-worker-pool.js';
 export { createMemoryGate, processGate, type MemoryGate, type MemoryGateParams } from './memory-gate.js';
 export { EMPTY_GIT_BLOB_SHA1, EMPTY_SHA256 } from './blob-hash.js';
+export { DEFAULT_RANGES } from './ranged-transfer.js';
 export type {
   DownloadBlobParams,
   DownloadBlobResult,
@@ -11,5 +12,6 @@ export type {
   DownloadLease,
   DownloadLog,
   DownloadTimeouts,
+  RangeOptions,
   RetryPolicy,
 } from './types.js';

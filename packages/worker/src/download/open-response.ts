@@ -14,6 +14,8 @@ export interface OpenResponseParams {
   token?: string;
   /** Send `Range: bytes=<rangeStart>-` when > 0. */
   rangeStart: number;
+  /** With it, ask for `bytes=<rangeStart>-<rangeEnd>` (inclusive end), even from 0: one segment of a ranged download. */
+  rangeEnd?: number;
   got: Got;
   timeouts: DownloadTimeouts;
   /** Waited on before every request to the Hub (not the CDN: its downloads are not rate-limited). */
@@ -80,7 +82,7 @@ export async function openResponse(params: OpenResponseParams): Promise<OpenedRe
 
 /** One request, redirects not followed: the caller checks each hop. */
 function request(params: OpenResponseParams, url: URL, source: HttpSource): GotRequest {
-  const { token, rangeStart, got, timeouts } = params;
+  const { token, rangeStart, rangeEnd, got, timeouts } = params;
   const headers: Record<string, string> = {
     // Sizes and Range offsets then refer to the stored bytes; a server that compresses
     // anyway is decoded by got (decompress) and checked by hash.
@@ -88,7 +90,8 @@ function request(params: OpenResponseParams, url: URL, source: HttpSource): GotR
     'user-agent': 'hfhpc (+got)',
   };
   if (source === 'hub' && token) headers.authorization = `Bearer ${token}`;
-  if (rangeStart > 0) headers.range = `bytes=${rangeStart}-`;
+  if (rangeEnd !== undefined) headers.range = `bytes=${rangeStart}-${rangeEnd}`;
+  else if (rangeStart > 0) headers.range = `bytes=${rangeStart}-`;
   return got.stream(url, {
     headers,
     followRedirect: false,

@@ -75,6 +75,20 @@ export interface DownloadFs {
   copyFile: typeof import('node:fs/promises').copyFile;
 }
 
+/** Parallel ranges for large blobs (see ranged-transfer.ts). */
+export interface RangeOptions {
+  /** Most connections one blob uses at once; 1 turns parallel ranges off. Default 8. */
+  connections: number;
+  /** Blobs of at least this many bytes may use several connections. Default 64 MiB. */
+  minBytes: number;
+  /** Bytes one connection claims at a time. Default 32 MiB. */
+  segmentBytes: number;
+  /** The throughput window after which one more step of connections is tried. Default 500 ms. */
+  windowMs: number;
+  /** Relative growth an added step must bring to be kept. Default 0.1. */
+  minGain: number;
+}
+
 export interface DownloadBlobParams {
   /** Resolve URL at the pinned commit (`resolveUrl`), path percent-encoded per segment. */
   url: string;
@@ -115,6 +129,8 @@ export interface DownloadBlobParams {
   /** Default 1000 ms. */
   progressIntervalMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** Parallel ranges for large blobs; `{ connections: 1 }` turns them off. */
+  ranges?: Partial<RangeOptions>;
   /** Default: one gate shared by every download of this process (`processGate`). */
   gate?: DownloadGate;
   timeouts?: Partial<DownloadTimeouts>;
