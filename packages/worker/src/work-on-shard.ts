@@ -4,7 +4,6 @@ import {
   cacheLayout,
   finishShard,
   releaseLease,
-  shardFiles,
   type Claim,
   type Logger,
   type ShardFile,
@@ -82,10 +81,8 @@ async function runAndFinish(p: WorkOnShardParams, lease: ShardLease, signal: Abo
   const { store } = p;
   // The cache folders are checked (no planted symlink) once per shard run, then trusted.
   const dirs = new CacheDirs(p.root, { allowSymlinkedDirs: p.allowSymlinkedDirs });
-  const files = await store.readAsync(() => shardFiles(store, lease.claim.shardId));
-  await writeRepoMeta(p, dirs, files);
   const res = await runShard({
-    store, claim: lease.claim, files, root: p.root, hubUrl: p.hubUrl, token: p.token, concurrency: p.concurrency,
+    store, claim: lease.claim, onPage: (files) => writeRepoMeta(p, dirs, files), root: p.root, hubUrl: p.hubUrl, token: p.token, concurrency: p.concurrency,
     download: p.download, gate: p.gate, meter: p.meter, progress: lease.progressSink(), done: lease.doneFiles, signal, log: p.log,
     recheckBlobs: p.recheckBlobs, lease: lease.downloadLease(), dirs,
   });
@@ -96,8 +93,8 @@ async function runAndFinish(p: WorkOnShardParams, lease: ShardLease, signal: Abo
   return { state: fin.state, filesDone: res.filesDone, failures: res.failures };
 }
 
-/** Each dataset's repo metadata (refs, once per task) before its files are placed. */
-async function writeRepoMeta(p: WorkOnShardParams, dirs: CacheDirs, files: ShardFile[]): Promise<void> {
+/** Each dataset's repo metadata (refs, once per task) before its files are placed (called per page). */
+async function writeRepoMeta(p: WorkOnShardParams, dirs: CacheDirs, files: readonly ShardFile[]): Promise<void> {
   for (const f of files) {
     if (p.metaDone.has(f.datasetId)) continue;
     p.metaDone.add(f.datasetId);

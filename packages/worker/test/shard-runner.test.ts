@@ -10,7 +10,6 @@ import {
   claimShard,
   createLogger,
   listShards,
-  shardFiles,
   type Claim,
 } from '@hfhpc/core';
 import { ProgressMeter } from '../src/progress-meter.js';
@@ -38,7 +37,7 @@ async function run(f: PlanFixture, claim: Claim, download: DownloadFn, concurren
   const updates: [number, number][] = [];
   const done = new DoneRecorder({ store: f.store, claim: () => claim, maxBatch: 2 });
   const res = await runShard({
-    store: f.store, claim, files: shardFiles(f.store, claim.shardId), root: f.root, hubUrl: 'http://127.0.0.1:9', concurrency,
+    store: f.store, claim, root: f.root, hubUrl: 'http://127.0.0.1:9', concurrency,
     download, gate: noGate, meter: new ProgressMeter(), progress: { update: (id, b) => void updates.push([id, b]), forget: () => undefined },
     done, signal, log, recheckBlobs,
   });

@@ -15,6 +15,7 @@ export { probeSqliteLocking, LOCK_HOLDER_PATH, type LockProbeParams, type LockPr
 export { planProgress, DONE_RATE_BUCKET_MS, type PlanProgress, type PlanProgressParams, type DatasetProgress, type ShardProgress, type ProgressCounts, type FailedFile } from './plan-progress.js';
 export { planRollup, rollupProgress, deriveState, type PlanRollup, type DatasetRollup, type StateCounts } from './plan-rollup.js';
 export { listShards, shardFiles, fileStatesByBlob, type BlobState } from './shards.js';
+export { shardFilesPage, shardTotals, shardHasRecordedBytes, type ShardFilesCursor, type ShardFilesPage } from './shard-files-page.js';
 export { planBytesLeft } from './plan-bytes-left.js';
 export { claimShard, heartbeat, releaseLease, finishShard, expireLeases, type ClaimShardParams, type FinishResult, type ExpiredLease } from './lease.js';
 export { leaseOwner, type LeaseOwnerParams } from './lease-owner.js';

@@ -245,6 +245,14 @@ CREATE TABLE rate_budget (
 );
 `,
   },
+  {
+    // The worker reads a shard a page at a time, largest blobs first, a blob's files together
+    // (shard-files-page.ts): this index serves that order without sorting the shard.
+    version: 5,
+    sql: `
+CREATE INDEX files_shard_order ON files (shard_id, size, blob);
+`,
+  },
 ];
 
 /** The schema version this code writes and expects. */

@@ -62,7 +62,12 @@ ORDER BY f.id`;
 /** The files of one shard with their dataset's repo, revision and pinned commit, in plan order. */
 export function shardFiles(store: Store, shardId: number): ShardFile[] {
   const rows = store.read((db) => stmt(db, SHARD_FILES).all(shardId) as Record<string, unknown>[]);
-  return rows.map((r) => ({
+  return rows.map(shardFileFromRow);
+}
+
+/** A row of `files f JOIN datasets d` with SHARD_FILES' columns, as a ShardFile. */
+export function shardFileFromRow(r: Record<string, unknown>): ShardFile {
+  return {
     id: r.id as number,
     shardId: r.shard_id as number,
     path: r.path as string,
@@ -78,7 +83,7 @@ export function shardFiles(store: Store, shardId: number): ShardFile[] {
     repo: r.repo as string,
     revision: r.revision as string,
     commitSha: r.commit_sha as string,
-  }));
+  };
 }
 
 export interface BlobState {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { CacheDirs, cacheLayout, fileStatesByBlob, partialTag, type CacheLayout, type ShardFile } from '@hfhpc/core';
+import { CacheDirs, cacheLayout, fileStatesByBlob, partialTag, shardHasRecordedBytes, type CacheLayout, type ShardFile } from '@hfhpc/core';
 import { keepExistingBlob } from '../existing-blob.js';
 import { listRepoDirs } from '../reuse-blob.js';
 import type { BlobGroup } from './blob-group.js';
@@ -13,7 +13,7 @@ export class ShardRun {
   readonly failures: ShardFailure[] = [];
   /** A repo-wide failure's reason by repo: its other files fail with it, unrequested. */
   readonly repoFailure = new Map<string, string>();
-  /** Files still to fetch or place (not recorded done with their blob in place). */
+  /** Files read and still to fetch or place (not recorded done with their blob in place): the pages in memory. */
   readonly todo = new Set<ShardFile>();
   filesDone = 0;
   /** This claim's partial files: a name (and so an inode) no other claim writes. */
@@ -30,13 +30,11 @@ export class ShardRun {
     /** Folders this run made or checked (no planted link on the way): not again for every file. */
     readonly dirs: CacheDirs,
     readonly repoDirs: string[],
+    /** An earlier claim may have left partial files (see openShardRun). */
+    mayResume: boolean,
   ) {
-    // Partials an earlier claim may have left (killed, frozen, released): only a re-claim, a
-    // shard with recorded progress, or a re-plan (an earlier plan's tasks) can have any; then
-    // each blobs folder is scanned once for this claim.
-    const { claim, files } = params;
-    this.tag = partialTag(claim, randomBytes(4).toString('hex'));
-    this.mayResume = claim.fence > 1 || claim.planId > 1 || files.some((f) => f.state !== 'done' && f.bytesDone > 0);
+    this.tag = partialTag(params.claim, randomBytes(4).toString('hex'));
+    this.mayResume = mayResume;
   }
 
   layoutFor(repo: string): CacheLayout {
@@ -76,6 +74,11 @@ export class ShardRun {
     return t;
   }
 
+  /** The group is finished: what was cached about its blob is dropped (memory follows what is in flight). */
+  forgetGroup(g: BlobGroup): void {
+    this.trustCache.delete(g.blob);
+  }
+
   /** A usable blob already at `path`; a wrong one (size, or hash where checked) is removed. */
   async usableAt(path: string, g: BlobGroup): Promise<boolean> {
     const have = await sizeOf(path);
@@ -112,33 +115,15 @@ export class ShardRun {
 }
 
 /**
- * The run's state, once every repo's blobs folder is checked: before anything under a repo's
- * blobs/ is looked at, a planted link stops the shard here, once per repo.
+ * The run's state. Each repo's blobs folder is checked for a planted link as its first files
+ * are read (ShardPages), before anything under it is looked at.
  */
 export async function openShardRun(params: RunShardParams, signal: AbortSignal): Promise<ShardRun> {
+  const { store, claim } = params;
   const repoDirs = await listRepoDirs(params.root);
-  const run = new ShardRun(params, signal, params.dirs ?? new CacheDirs(params.root), repoDirs);
-  for (const repo of new Set(params.files.map((f) => f.repo))) await run.dirs.check(run.layoutFor(repo).blobsDir);
-  return run;
-}
-
-/**
- * A file recorded done whose blob is still there costs nothing, not even a link check beyond
- * what placing does; one whose blob vanished is fetched again. Fills `run.todo` and tells the
- * meter about the shard.
- */
-export async function setAsideDone(run: ShardRun): Promise<void> {
-  const { claim, files, meter } = run.params;
-  let doneBytes = 0;
-  let doneCount = 0;
-  for (const f of files) {
-    if (f.state === 'done' && (await sizeOf(run.layoutFor(f.repo).blobPath(f.blob))) === f.size) {
-      doneBytes += f.size;
-      doneCount++;
-    } else {
-      run.todo.add(f);
-    }
-  }
-  meter.addShard({ index: claim.index, files: files.length, bytes: files.reduce((s, f) => s + f.size, 0), filesDone: doneCount, bytesDone: doneBytes });
-  run.filesDone += doneCount;
+  // Partials an earlier claim may have left (killed, frozen, released): only a re-claim, a
+  // shard with recorded progress, or a re-plan (an earlier plan's tasks) can have any; then
+  // each blobs folder is scanned once for this claim.
+  const mayResume = claim.fence > 1 || claim.planId > 1 || (await store.readAsync(() => shardHasRecordedBytes(store, claim.shardId)));
+  return new ShardRun(params, signal, params.dirs ?? new CacheDirs(params.root), repoDirs, mayResume);
 }

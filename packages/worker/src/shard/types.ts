@@ -15,7 +15,10 @@ export interface ProgressSink {
 export interface RunShardParams {
   store: Store;
   claim: Claim;
-  files: ShardFile[];
+  /** Files read from the database per page (default 1,000); the shard is never held whole. */
+  pageSize?: number;
+  /** Called with each page's files before any is placed (the repos' metadata). */
+  onPage?: (files: readonly ShardFile[]) => Promise<void>;
   /** Cache root (absolute). */
   root: string;
   hubUrl: string;
@@ -52,4 +55,7 @@ export interface ShardFailure {
 export interface RunShardResult {
   filesDone: number;
   failures: ShardFailure[];
+  /** Most files held in memory at once (waiting or in flight), and pages read: memory follows these, not the shard. */
+  maxFilesHeld: number;
+  pages: number;
 }
