@@ -1,7 +1,7 @@
 // Scheduler: the contract, Slurm and local implementations, and helpers around them.
 export type { JobState, JobStateName, Scheduler, SubmitParams } from './types.js';
 export { execaExec, type Exec, type ExecOptions, type ExecResult } from './exec.js';
-export { isTerminal, normaliseState, decodeWaitStatus, parseExitCodeColumn } from './job-state.js';
+export { isTerminal, normalizeState, decodeWaitStatus, parseExitCodeColumn } from './job-state.js';
 export { checkDependency, checkSlurmJobId } from './job-id.js';
 export { parseSqueue, SQUEUE_FORMAT } from './parse-squeue.js';
 export { parseSacct, SACCT_FORMAT } from './parse-sacct.js';
