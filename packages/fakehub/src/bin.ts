@@ -24,9 +24,9 @@ function rate(value: string | undefined): number | undefined {
 function budget(value: string | undefined): ResolveBudget | undefined {
   if (value === undefined) return undefined;
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*(s|m|h)?\s*$/i.exec(value);
-  const window = m ? Number(m[2]) * { s: 1, m: 60, h: 3600 }[(m[3] ?? 's').toLowerCase() as 's' | 'm' | 'h'] : 0;
-  if (!m || window < 1) throw new Error(`Expected --resolve-budget to be <resolves>/<window> such as 40/10s or 5000/5m, got \`${value}\``);
-  return { limit: Number(m[1]), windowSeconds: window };
+  const windowSeconds = m ? Number(m[2]) * { s: 1, m: 60, h: 3600 }[(m[3] ?? 's').toLowerCase() as 's' | 'm' | 'h'] : 0;
+  if (!m || windowSeconds < 1) throw new Error(`Expected --resolve-budget to be <resolves>/<window> such as 40/10s or 5000/5m, got \`${value}\``);
+  return { limit: Number(m[1]), windowSeconds };
 }
 
 /** Writes the counters atomically (temp + rename) so a reader never sees half a file. */

@@ -19,11 +19,11 @@ export interface RunWorkerParams {
   /** `--concurrency`; default the task's CPUs. */
   concurrency?: number;
   /** `--lease-ttl` in seconds. Default 120; heartbeats every quarter of it. */
-  leaseTtlS?: number;
+  leaseTtlSeconds?: number;
   /** `--no-steal` sets false: stop after the own shard. Default true. */
   steal?: boolean;
   /** `--progress-interval` in seconds. Default 30. */
-  progressIntervalS?: number;
+  progressIntervalSeconds?: number;
   /** How often progress is written to the database. Default 5,000 ms. */
   progressFlushMs?: number;
   /** The download engine. Default `downloadBlob` (./download). */

@@ -129,8 +129,8 @@ export function createHubFetch(options: HubClientOptions, context: HubFetchConte
       const verdict = classifyHttpFailure({ statusCode: res.status, headers, source: 'hub' });
       if (attempt < maxAttempts && (verdict === 'retry' || verdict === 'rate-limited')) {
         await res.body?.cancel();
-        const serverWait = verdict === 'rate-limited' ? rateLimitWaitMs({ headers, now: now() }) : undefined;
-        await pause(attempt, serverWait, url, verdict === 'rate-limited' ? 'rate limited (429)' : `HTTP ${res.status}`);
+        const serverWaitMs = verdict === 'rate-limited' ? rateLimitWaitMs({ headers, now: now() }) : undefined;
+        await pause(attempt, serverWaitMs, url, verdict === 'rate-limited' ? 'rate limited (429)' : `HTTP ${res.status}`);
         continue;
       }
       const body = await res.text().catch(() => undefined);

@@ -59,11 +59,11 @@ export async function runAsyncTransaction<T>(params: {
   const { db, mode, fn, options: o, hooks = {} } = params;
   const started = o.now();
   const giveUp = (attempts: number, err: unknown): StateError => {
-    const waited = o.now() - started;
-    return new StateError(`state database ${o.what} stayed locked for ${Math.round(waited / 1000)} s (${attempts} attempts)`, {
+    const waitedMs = o.now() - started;
+    return new StateError(`state database ${o.what} stayed locked for ${Math.round(waitedMs / 1000)} s (${attempts} attempts)`, {
       cause: err,
       hint: 'another process holds the database lock too long: look for hung hfhpc processes, or run `hfhpc doctor` to check that file locking works on this filesystem',
-      context: { attempts, waitedMs: waited },
+      context: { attempts, waitedMs },
     });
   };
   const rollback = (): void => {
@@ -84,9 +84,9 @@ export async function runAsyncTransaction<T>(params: {
       }
     } catch (err) {
       if (!isBusyError(err)) throw err;
-      const delay = busyDelay({ attempt, baseMs: o.baseMs, capMs: o.capMs, random: o.random });
-      if (o.now() - started + delay > o.maxTotalMs) throw giveUp(attempts, err);
-      await o.sleep(delay);
+      const delayMs = busyDelay({ attempt, baseMs: o.baseMs, capMs: o.capMs, random: o.random });
+      if (o.now() - started + delayMs > o.maxTotalMs) throw giveUp(attempts, err);
+      await o.sleep(delayMs);
       continue;
     }
     for (let c = 0; ; c++) {
@@ -99,14 +99,14 @@ export async function runAsyncTransaction<T>(params: {
           throw err;
         }
         if (!db.inTransaction) break; // SQLite rolled it back itself: run it again
-        const delay = busyDelay({ attempt: c, baseMs: 1, capMs: o.commitCapMs, random: o.random });
-        if (o.now() - started + delay > o.maxTotalMs) {
+        const delayMs = busyDelay({ attempt: c, baseMs: 1, capMs: o.commitCapMs, random: o.random });
+        if (o.now() - started + delayMs > o.maxTotalMs) {
           rollback();
           throw giveUp(attempts, err);
         }
         hooks.onHold?.(true);
         try {
-          await o.sleep(delay);
+          await o.sleep(delayMs);
         } finally {
           hooks.onHold?.(false);
         }

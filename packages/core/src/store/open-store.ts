@@ -217,11 +217,11 @@ export function openStore(options: OpenStoreOptions): Store {
         cause = e;
       }
       if (mode === 'delete') return;
-      const delay = Math.max(1, Math.floor(asyncOptions.random() * Math.min(500, 10 * 2 ** Math.min(attempt, 10))));
-      if (asyncOptions.now() - started + delay > Math.min(asyncOptions.maxTotalMs, 15_000)) throw journalModeError(path, mode, cause);
+      const delayMs = Math.max(1, Math.floor(asyncOptions.random() * Math.min(500, 10 * 2 ** Math.min(attempt, 10))));
+      if (asyncOptions.now() - started + delayMs > Math.min(asyncOptions.maxTotalMs, 15_000)) throw journalModeError(path, mode, cause);
       db.close();
       fresh = true;
-      await asyncOptions.sleep(delay);
+      await asyncOptions.sleep(delayMs);
       if (closed) throw new StateError(`state database ${path} is closed`, { hint: 'this is a bug in hfhpc; please report it' });
     }
   };

@@ -65,7 +65,7 @@ export function createCdnHandler(p: CdnHandlerParams): (req: IncomingMessage, re
     const limited = p.faults.take<RateLimitFault>('rate-limit', target);
     if (limited) {
       record.faults.push('rate-limit');
-      return s3Error(r, 429, 'SlowDown', 'Please reduce your request rate.', { 'Retry-After': String(limited.options.retryAfter ?? 1) });
+      return s3Error(r, 429, 'SlowDown', 'Please reduce your request rate.', { 'Retry-After': String(limited.options.retryAfterSeconds ?? 1) });
     }
     const failing = p.faults.take<ServerErrorFault>('server-error', target);
     if (failing) {

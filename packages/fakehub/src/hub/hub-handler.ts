@@ -37,7 +37,7 @@ export interface HubHandlerParams {
 
 function retryAfterValue(f: ActiveFault<RateLimitFault>, now: number): { seconds: number; header?: string } {
   const o = f.options;
-  const seconds = f.until !== undefined ? Math.max(1, Math.ceil((f.until - now) / 1000)) : (o.retryAfter ?? 1);
+  const seconds = f.until !== undefined ? Math.max(1, Math.ceil((f.until - now) / 1000)) : (o.retryAfterSeconds ?? 1);
   const format = o.retryAfterFormat ?? 'seconds';
   if (format === 'none') return { seconds };
   return { seconds, header: format === 'http-date' ? new Date(now + seconds * 1000).toUTCString() : String(seconds) };
@@ -89,10 +89,10 @@ export function createHubHandler(p: HubHandlerParams): (req: IncomingMessage, re
     const limited = deps.faults.take<RateLimitFault>('rate-limit', target);
     if (limited || (p.limiter.enforces(bucket) && state.exceeded)) {
       const now = deps.now();
-      const ra = limited ? retryAfterValue(limited, now) : { seconds: state.reset, header: String(state.reset) };
-      const reset = limited?.options.resetSeconds ?? ra.seconds;
+      const ra = limited ? retryAfterValue(limited, now) : { seconds: state.resetSeconds, header: String(state.resetSeconds) };
+      const resetSeconds = limited?.options.resetSeconds ?? ra.seconds;
       if (limited) record.faults.push('rate-limit');
-      const headers: Record<string, string> = headersFor({ ...state, remaining: 0, reset });
+      const headers: Record<string, string> = headersFor({ ...state, remaining: 0, resetSeconds });
       if (ra.header) headers['Retry-After'] = ra.header;
       return sendHubError(r, 429, { message: 'You have exceeded our rate limit. Retry later.' }, headers);
     }
@@ -101,7 +101,7 @@ export function createHubHandler(p: HubHandlerParams): (req: IncomingMessage, re
       record.faults.push('server-error');
       const status = failing.options.status ?? 503;
       const headers: Record<string, string> = { ...r.common };
-      if (failing.options.retryAfter !== undefined) headers['Retry-After'] = String(failing.options.retryAfter);
+      if (failing.options.retryAfterSeconds !== undefined) headers['Retry-After'] = String(failing.options.retryAfterSeconds);
       return sendHubError(r, status, { message: status === 503 ? 'Service Unavailable' : `Server error ${status}` }, headers);
     }
     if (caller.kind === 'invalid') return invalidCredentials(r);

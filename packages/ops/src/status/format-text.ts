@@ -90,8 +90,8 @@ function runningLine(s: ShardStatus, now: number): string {
   const bytes = `${formatBytes(s.bytes_done)}/${formatBytes(s.bytes)}`;
   let lease = 'no lease';
   if (s.lease_expires_at) {
-    const left = Date.parse(s.lease_expires_at) - now;
-    lease = s.lease_expired ? `lease EXPIRED ${duration(-left)} ago (task gone? \`hfhpc cleanup\`)` : `lease expires in ${duration(left)}`;
+    const leftMs = Date.parse(s.lease_expires_at) - now;
+    lease = s.lease_expired ? `lease EXPIRED ${duration(-leftMs)} ago (task gone? \`hfhpc cleanup\`)` : `lease expires in ${duration(leftMs)}`;
   }
   return `  running #${s.index}  ${bytes}  ${s.files_done}/${s.files} files  ${s.owner ?? '-'}  ${lease}  attempt ${s.attempts}`;
 }
