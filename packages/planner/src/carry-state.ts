@@ -6,7 +6,7 @@
 // stays pending at zero cost: the worker only links it.
 import { stat as fsStat } from 'node:fs/promises';
 import { cacheLayout, type BlobState, type HubFile, type PlanFileState } from '@hfhpc/core';
-import type { CollectedDataset } from './collect-files.js';
+import type { CollectedDataset } from './collect-dataset.js';
 
 /** A file as it goes into the store (shaped like core's `NewPlanFile`, so it is passed as is). */
 export interface PlannedFile extends HubFile {

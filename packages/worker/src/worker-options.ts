@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { UsageError } from '@hfhpc/core';
-import { resolveConcurrency } from './concurrency.js';
-import { resolveTaskId } from './task-id.js';
+import { resolveConcurrency } from './resolve-concurrency.js';
+import { resolveTaskId } from './resolve-task-id.js';
 import type { RunWorkerParams } from './worker-types.js';
 
 /** The task's settings once defaults are filled in and checked (bad input: UsageError, exit 2). */

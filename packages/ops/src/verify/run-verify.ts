@@ -18,8 +18,8 @@ import {
   type Store,
 } from '@hfhpc/core';
 import { checkBlobs, type BlobCheck, type BlobResult, type BlobVerdict, type VerifyProgress } from './check-blobs.js';
-import { checkSnapshotLink } from './check-link.js';
-import { findUnplannedBlobs, type UnplannedBlob } from './unplanned-blobs.js';
+import { checkSnapshotLink } from './check-snapshot-link.js';
+import { findUnplannedBlobs, type UnplannedBlob } from './find-unplanned-blobs.js';
 import { quarantineBlob } from './quarantine.js';
 
 export type VerifyProblem = 'missing' | 'not-a-file' | 'size-mismatch' | 'hash-mismatch' | 'broken-link';
