@@ -16,7 +16,7 @@ import type { Manifest } from './manifest-types.js';
 
 export type { DatasetSpec, Manifest, SlurmSettings } from './manifest-types.js';
 
-// yaml (84 modules, ~30 ms) loads on the first manifest parsed, not in every process that imports
+// yaml (a large module graph) loads on the first manifest parsed, not in every process that imports
 // core: `hfhpc work` never parses one, and its start-up is part of every task's time.
 let yamlModule: typeof import('yaml') | undefined;
 const yaml = (): typeof import('yaml') => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));

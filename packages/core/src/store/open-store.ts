@@ -268,7 +268,7 @@ function configure(db: Db, p: { path: string; busyTimeoutMs: number; readonly: b
   if (!p.readonly) db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   // Statement journals in memory: with the counter triggers every insert into `files` keeps
-  // one, and a temporary file for it makes storing a plan several times slower.
+  // one, and a temporary file for each would put file I/O under every insert of a plan.
   db.pragma('temp_store = MEMORY');
 
   const version = p.readonly
