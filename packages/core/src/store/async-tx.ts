@@ -69,6 +69,7 @@ export async function runAsyncTransaction<T>(params: {
   const rollback = (): void => {
     if (db.inTransaction) db.exec('ROLLBACK');
   };
+  const tx: OpenTx = { db, o, hooks, started, rollback, giveUp };
   let attempts = 0;
   for (let attempt = 0; ; attempt++) {
     attempts++;
@@ -89,27 +90,42 @@ export async function runAsyncTransaction<T>(params: {
       await o.sleep(delayMs);
       continue;
     }
-    for (let c = 0; ; c++) {
+    if (await commit(tx, attempts)) return result;
+  }
+}
+
+interface OpenTx {
+  db: Db;
+  o: AsyncTxOptions;
+  hooks: AsyncTxHooks;
+  started: number;
+  rollback: () => void;
+  giveUp: (attempts: number, err: unknown) => StateError;
+}
+
+/** COMMIT, retried on a busy lock without running `fn` again; false when SQLite rolled back itself. */
+async function commit(tx: OpenTx, attempts: number): Promise<boolean> {
+  const { db, o, hooks, started, rollback, giveUp } = tx;
+  for (let c = 0; ; c++) {
+    try {
+      db.exec('COMMIT');
+      return true;
+    } catch (err) {
+      if (!isBusyError(err)) {
+        rollback();
+        throw err;
+      }
+      if (!db.inTransaction) return false; // SQLite rolled it back itself: run it again
+      const delayMs = busyDelay({ attempt: c, baseMs: 1, capMs: o.commitCapMs, random: o.random });
+      if (o.now() - started + delayMs > o.maxTotalMs) {
+        rollback();
+        throw giveUp(attempts, err);
+      }
+      hooks.onHold?.(true);
       try {
-        db.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (!isBusyError(err)) {
-          rollback();
-          throw err;
-        }
-        if (!db.inTransaction) break; // SQLite rolled it back itself: run it again
-        const delayMs = busyDelay({ attempt: c, baseMs: 1, capMs: o.commitCapMs, random: o.random });
-        if (o.now() - started + delayMs > o.maxTotalMs) {
-          rollback();
-          throw giveUp(attempts, err);
-        }
-        hooks.onHold?.(true);
-        try {
-          await o.sleep(delayMs);
-        } finally {
-          hooks.onHold?.(false);
-        }
+        await o.sleep(delayMs);
+      } finally {
+        hooks.onHold?.(false);
       }
     }
   }
