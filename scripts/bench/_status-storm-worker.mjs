@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { runWorker } = await import(join(root, 'packages', 'worker', 'dist', 'index.js'));
 const { createLogger } = await import(join(root, 'packages', 'core', 'dist', 'index.js'));
-const { dbPath, cacheRoot, taskId, leaseTtlS, concurrency } = JSON.parse(process.argv[2]);
+const { dbPath, cacheRoot, taskId, leaseTtlSeconds, concurrency } = JSON.parse(process.argv[2]);
 
 const h = monitorEventLoopDelay({ resolution: 10 });
 h.enable();
@@ -37,7 +37,7 @@ const download = async (req) => {
 };
 let exit = 0;
 try {
-  await runWorker({ dbPath, root: cacheRoot, hubUrl: 'http://127.0.0.1:9', taskId, concurrency, leaseTtlS, progressIntervalS: 3600, download, token: null, logger });
+  await runWorker({ dbPath, root: cacheRoot, hubUrl: 'http://127.0.0.1:9', taskId, concurrency, leaseTtlSeconds, progressIntervalSeconds: 3600, download, token: null, logger });
 } catch (err) {
   exit = err?.exitCode ?? 70;
   if (exit !== 75) process.stderr.write(`worker ${taskId}: ${err?.stack ?? err}\n`);

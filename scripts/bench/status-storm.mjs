@@ -143,7 +143,7 @@ async function phase({ readers, workers, seconds, gapMs }) {
   }
   const doneAt = () => store.read((db) => db.prepare('SELECT SUM(files_done) FROM shard_progress').pluck().get());
   const rs = Array.from({ length: readers }, () => startChild('_status-storm-reader.mjs', { dbPath, gapMs }));
-  const ws = Array.from({ length: workers }, (_, i) => startChild('_status-storm-worker.mjs', { dbPath, cacheRoot, taskId: i, leaseTtlS: 30, concurrency: 4 }));
+  const ws = Array.from({ length: workers }, (_, i) => startChild('_status-storm-worker.mjs', { dbPath, cacheRoot, taskId: i, leaseTtlSeconds: 30, concurrency: 4 }));
   // Measure once every process runs, after a warm-up, over `seconds`.
   await Promise.all([...rs, ...ws].map((c) => c.ready));
   await new Promise((r) => setTimeout(r, 3000));

@@ -47,7 +47,7 @@ export async function runScriptsLocally(params: RunScriptsLocallyParams): Promis
   const { scheduler, view, log } = params;
   const print = params.print ?? ((line: string) => void process.stdout.write(`${escapeControls(line)}\n`));
   const jobIds: string[] = [];
-  let ticker: NodeJS.Timeout | undefined;
+  let progress: { show(): void; stop(): void } | undefined;
   const stopAll = (): void => {
     for (const id of jobIds) scheduler.stop(id, 'SIGTERM');
   };
@@ -62,63 +62,81 @@ export async function runScriptsLocally(params: RunScriptsLocallyParams): Promis
         stopAll();
       },
     });
+  try {
+    await submitAll(params, jobIds, signals, stopAll);
+    progress = view ? showProgress(params, view) : undefined;
+    const tasks = (await Promise.all(jobIds.map((id) => scheduler.wait(id)))).flat();
+    progress?.stop();
+    progress?.show();
+    view?.stop();
+    const exitCodes = taskExitCodes(tasks, log);
+    const summary = readSummary(params.dbPath, params.planId);
+    for (const line of formatPlanSummary(summary)) print(line);
+    const interrupted = signals.received() !== undefined || exitCodes.includes(ExitCode.INTERRUPTED);
+    const exitCode = interrupted ? ExitCode.INTERRUPTED : summary.complete && exitCodes.every((c) => c === 0) ? ExitCode.OK : ExitCode.FAILED;
+    return { tasks, exitCodes, summary, exitCode };
+  } finally {
+    progress?.stop();
+    view?.stop();
+    signals.dispose();
+  }
+}
+
+/** Each script to the scheduler; a stop signal already received stops what runs. */
+async function submitAll(params: RunScriptsLocallyParams, jobIds: string[], signals: SignalWatch, stopAll: () => void): Promise<void> {
+  const { scheduler, view, log } = params;
   // The batch scripts' own lines and the workers' go to stderr: stdout is the summary's.
   const onLine = (line: string): void => {
     if (!view) process.stderr.write(`${line}\n`);
     else if (!PROGRESS_LINE_RE.test(line)) view.log(line);
   };
   try {
+    for (const scriptPath of params.scripts) {
+      jobIds.push(await scheduler.submit({ scriptPath, onLine }));
+      log?.info(`local job ${jobIds.at(-1)!}: ${scriptPath}`);
+      if (signals.received() !== undefined) stopAll();
+    }
+  } catch (err) {
+    // A script that cannot be read: what already runs stops and ends before the error is told.
+    stopAll();
+    await Promise.all(jobIds.map((id) => scheduler.wait(id)));
+    throw err;
+  }
+}
+
+/** The plan's totals to the view now and every `progressMs` until `stop()`. */
+function showProgress(params: RunScriptsLocallyParams, view: LocalProgressView): { show(): void; stop(): void } {
+  const show = (): void => {
     try {
-      for (const scriptPath of params.scripts) {
-        jobIds.push(await scheduler.submit({ scriptPath, onLine }));
-        log?.info(`local job ${jobIds.at(-1)!}: ${scriptPath}`);
-        if (signals.received() !== undefined) stopAll();
-      }
+      view.update(readLocalProgress({ dbPath: params.dbPath, planId: params.planId }));
     } catch (err) {
-      // A script that cannot be read: what already runs stops and ends before the error is told.
-      stopAll();
-      await Promise.all(jobIds.map((id) => scheduler.wait(id)));
-      throw err;
+      // A busy database skips one redraw; the tasks' own errors reach the view as lines.
+      params.log?.debug(`progress not read: ${(err as Error).message}`);
     }
-    const show = (): void => {
-      try {
-        view?.update(readLocalProgress({ dbPath: params.dbPath, planId: params.planId }));
-      } catch (err) {
-        // A busy database skips one redraw; the tasks' own errors reach the view as lines.
-        log?.debug(`progress not read: ${(err as Error).message}`);
-      }
-    };
-    if (view) {
-      show();
-      ticker = setInterval(show, params.progressMs ?? 1000);
-    }
-    const tasks = (await Promise.all(jobIds.map((id) => scheduler.wait(id)))).flat();
-    if (ticker) clearInterval(ticker);
-    show();
-    view?.stop();
-    const exitCodes: number[] = [];
-    for (const t of tasks) {
-      const code = taskExitCode(t);
-      if (code === null) continue;
-      exitCodes.push(code);
-      if (code !== 0) log?.warn(`task ${t.jobId} exited ${code}`);
-    }
-    log?.info(`${exitCodes.length} task(s) ran, ${exitCodes.filter((c) => c === 0).length} exited 0`);
-    const store = openStore({ path: params.dbPath, create: false });
-    let summary: PlanSummary;
-    try {
-      summary = summarizePlan({ store, planId: params.planId });
-    } finally {
-      store.close();
-    }
-    for (const line of formatPlanSummary(summary)) print(line);
-    const interrupted = signals.received() !== undefined || exitCodes.includes(ExitCode.INTERRUPTED);
-    const exitCode = interrupted ? ExitCode.INTERRUPTED : summary.complete && exitCodes.every((c) => c === 0) ? ExitCode.OK : ExitCode.FAILED;
-    return { tasks, exitCodes, summary, exitCode };
+  };
+  show();
+  const ticker = setInterval(show, params.progressMs ?? 1000);
+  return { show, stop: () => clearInterval(ticker) };
+}
+
+function taskExitCodes(tasks: JobState[], log: Logger | undefined): number[] {
+  const exitCodes: number[] = [];
+  for (const t of tasks) {
+    const code = taskExitCode(t);
+    if (code === null) continue;
+    exitCodes.push(code);
+    if (code !== 0) log?.warn(`task ${t.jobId} exited ${code}`);
+  }
+  log?.info(`${exitCodes.length} task(s) ran, ${exitCodes.filter((c) => c === 0).length} exited 0`);
+  return exitCodes;
+}
+
+function readSummary(dbPath: string, planId: number): PlanSummary {
+  const store = openStore({ path: dbPath, create: false });
+  try {
+    return summarizePlan({ store, planId });
   } finally {
-    if (ticker) clearInterval(ticker);
-    view?.stop();
-    signals.dispose();
+    store.close();
   }
 }
 

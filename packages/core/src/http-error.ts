@@ -92,6 +92,29 @@ export interface HubErrorFromResponseParams {
 
 /** The typed error for a final failed answer, with a distinct message per case of §2.1. */
 export function hubErrorFromResponse(params: HubErrorFromResponseParams): HfhpcError {
+  const f = responseFacts(params);
+  return gateOrTokenError(f) ?? namedEntryError(f) ?? statusError(f);
+}
+
+/** What every message is made of: the answer's labels, the repo page, the request in words. */
+interface ResponseFacts {
+  statusCode: number;
+  repo: string;
+  path?: string;
+  revision?: string;
+  hubUrl: string;
+  repoPage: string;
+  code?: string;
+  serverMessage?: string;
+  url: string;
+  what: string;
+  after: string;
+  source: HttpSource;
+  context: Record<string, unknown>;
+  base: { statusCode: number; hubErrorCode?: string; url: string; context: Record<string, unknown> };
+}
+
+function responseFacts(params: HubErrorFromResponseParams): ResponseFacts {
   const { statusCode, headers, repo, path, revision, attempts } = params;
   const hubUrl = params.hubUrl.replace(/\/+$/, '');
   const repoPage = `${hubUrl}/datasets/${repo}`;
@@ -103,7 +126,12 @@ export function hubErrorFromResponse(params: HubErrorFromResponseParams): HfhpcE
   const source = params.source ?? (isHubLabelled(headers) ? 'hub' : 'cdn');
   const context = { statusCode, repo, path, revision, url, hubErrorCode: code, serverMessage };
   const base = { statusCode, hubErrorCode: code, url, context };
+  return { statusCode, repo, path, revision, hubUrl, repoPage, code, serverMessage, url, what, after, source, context, base };
+}
 
+/** A gated repo, or a token the Hub rejects. */
+function gateOrTokenError(f: ResponseFacts): HfhpcError | undefined {
+  const { statusCode, repo, hubUrl, repoPage, code, serverMessage, context } = f;
   if (code === 'GatedRepo' && statusCode === 401) {
     return new AuthError(`${repo} is a gated dataset: log in to download it`, {
       context,
@@ -122,6 +150,12 @@ export function hubErrorFromResponse(params: HubErrorFromResponseParams): HfhpcE
       hint: `create a new token at ${hubUrl}/settings/tokens and set HF_TOKEN or run \`hf auth login\``,
     });
   }
+  return undefined;
+}
+
+/** The Hub named what is missing (repo, revision, file) or disabled. */
+function namedEntryError(f: ResponseFacts): HfhpcError | undefined {
+  const { statusCode, repo, path, revision, repoPage, code, serverMessage, base } = f;
   if (code === 'RepoNotFound') {
     return new HubNotFoundError(`dataset ${repo} not found or no access`, {
       ...base,
@@ -146,6 +180,12 @@ export function hubErrorFromResponse(params: HubErrorFromResponseParams): HfhpcE
   if (/disabled/i.test(serverMessage ?? '')) {
     return new HubError(`dataset ${repo} is disabled on the Hub`, { ...base, hint: `see ${repoPage}` });
   }
+  return undefined;
+}
+
+/** Everything else, by status: rate limit, server error, refusal, 404, the unexpected. */
+function statusError(f: ResponseFacts): HfhpcError {
+  const { statusCode, repoPage, serverMessage, url, what, after, source, context, base } = f;
   if (statusCode === 429) {
     return new HubError(`rate limited by the Hub while downloading ${what}${after}`, {
       ...base,

@@ -16,7 +16,7 @@ export function isLoopbackHost(hostname: string): boolean {
 }
 
 /**
- * Validate a Hub base URL and return it normalised (no trailing `/`). `https://` anywhere;
+ * Validate a Hub base URL and return it normalized (no trailing `/`). `https://` anywhere;
  * `http://` only for loopback hosts; no credentials, query or fragment. Throws `UsageError`.
  */
 export function assertHubUrl(url: string): string {
@@ -42,7 +42,7 @@ export function assertHubUrl(url: string): string {
   return `${u.origin}${u.pathname}`.replace(/\/+$/, '');
 }
 
-/** Whether two URLs have the same origin (scheme, host and port, default ports normalised). */
+/** Whether two URLs have the same origin (scheme, host and port, default ports normalized). */
 export function sameOrigin(a: string | URL, b: string | URL): boolean {
   try {
     const ua = new URL(a);

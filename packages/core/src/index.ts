@@ -9,7 +9,7 @@ export * from './safe-fs.js';
 export * from './unsafe-paths-error.js';
 export * from './cache-layout.js';
 export * from './hub-url.js';
-export * from './token.js';
+export * from './find-token.js';
 export * from './logger.js';
 export * from './hash-file.js';
 export * from './runtime-config.js';

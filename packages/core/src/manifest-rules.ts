@@ -6,7 +6,7 @@ import { revisionProblem } from './cache-layout.js';
 import { slurmTimeProblem } from './slurm-time.js';
 import type { ProblemList } from './manifest-problems.js';
 import type { RawManifest } from './manifest-schema.js';
-import type { NormalisedManifest } from './manifest-normalise.js';
+import type { NormalizedManifest } from './manifest-normalize.js';
 import { SYMLINKABLE_DIRS } from './safe-fs.js';
 
 // eslint-disable-next-line no-control-regex
@@ -30,7 +30,7 @@ function patternProblem(p: string, field: 'include' | 'exclude'): string | undef
   return undefined;
 }
 
-function checkDatasets(raw: RawManifest, n: NormalisedManifest, problems: ProblemList): void {
+function checkDatasets(raw: RawManifest, n: NormalizedManifest, problems: ProblemList): void {
   const { manifest, sourceIndex } = n;
   if (raw.datasets && raw.datasets.length === 0) problems.add(['datasets'], 'is empty (list at least one dataset)');
   const seen = new Map<string, number>();
@@ -57,7 +57,7 @@ function checkDatasets(raw: RawManifest, n: NormalisedManifest, problems: Proble
   });
 }
 
-function checkSlurm(n: NormalisedManifest, problems: ProblemList): void {
+function checkSlurm(n: NormalizedManifest, problems: ProblemList): void {
   const s = n.manifest.slurm;
   const at = (field: string): string[] => ['slurm', field];
   // A newline in any value would start a new line in the batch script.
@@ -84,8 +84,8 @@ function checkSlurm(n: NormalisedManifest, problems: ProblemList): void {
   });
 }
 
-/** Cross-field rules over the normalised manifest; every violation goes to `problems`. */
-export function checkManifestRules(raw: RawManifest, n: NormalisedManifest, problems: ProblemList): void {
+/** Cross-field rules over the normalized manifest; every violation goes to `problems`. */
+export function checkManifestRules(raw: RawManifest, n: NormalizedManifest, problems: ProblemList): void {
   const m = n.manifest;
   if (raw.allow_prefixes && raw.allow_prefixes.length === 0) problems.add(['allow_prefixes'], 'is empty, so no repo could be downloaded; leave it out for the default');
   (raw.allow_prefixes ?? []).forEach((p, i) => {

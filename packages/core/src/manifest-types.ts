@@ -1,4 +1,4 @@
-// The manifest after validation and normalisation: what the planner works from.
+// The manifest after validation and normalization: what the planner works from.
 import type { SymlinkableDir } from './safe-fs.js';
 
 export interface DatasetSpec {

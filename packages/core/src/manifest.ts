@@ -1,5 +1,5 @@
 // Loading a manifest: parse (YAML, or JSON by extension or content), then validate in three
-// steps (schema → normalise → rules) and report every problem at once in one ManifestError
+// steps (schema → normalize → rules) and report every problem at once in one ManifestError
 // naming the file, the dataset entry, the field and the line.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -10,13 +10,13 @@ import type { Document, LineCounter } from 'yaml';
 import { ManifestError, UsageError } from './errors.js';
 import { ProblemList, fieldLabel, type ManifestProblem } from './manifest-problems.js';
 import { checkManifestSchema } from './manifest-schema.js';
-import { normaliseManifest } from './manifest-normalise.js';
+import { normalizeManifest } from './manifest-normalize.js';
 import { checkManifestRules } from './manifest-rules.js';
 import type { Manifest } from './manifest-types.js';
 
 export type { DatasetSpec, Manifest, SlurmSettings } from './manifest-types.js';
 
-// yaml (84 modules, ~30 ms) loads on the first manifest parsed, not in every process that imports
+// yaml (a large module graph) loads on the first manifest parsed, not in every process that imports
 // core: `hfhpc work` never parses one, and its start-up is part of every task's time.
 let yamlModule: typeof import('yaml') | undefined;
 const yaml = (): typeof import('yaml') => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
@@ -44,7 +44,7 @@ function lineOf(doc: Document, lines: LineCounter, at: ManifestProblem['at']): n
 
 /**
  * Parse and validate manifest text. `file` names it in errors and anchors relative paths.
- * Returns the normalised manifest; throws `ManifestError(file, problems)` listing every problem.
+ * Returns the normalized manifest; throws `ManifestError(file, problems)` listing every problem.
  */
 export function parseManifest(text: string, file: string, options: ParseManifestOptions = {}): Manifest {
   const abs = path.resolve(file);
@@ -74,8 +74,8 @@ export function parseManifest(text: string, file: string, options: ParseManifest
 
   const problems = new ProblemList();
   const schema = checkManifestSchema(raw, problems);
-  const normalised = normaliseManifest(schema, { file: abs, env: options.env ?? process.env, homedir: options.homedir ?? os.homedir() }, problems);
-  checkManifestRules(schema, normalised, problems);
+  const normalized = normalizeManifest(schema, { file: abs, env: options.env ?? process.env, homedir: options.homedir ?? os.homedir() }, problems);
+  checkManifestRules(schema, normalized, problems);
   if (problems.size) {
     const repoOf = (i: number): string | undefined => schema.datasets?.[i]?.repo;
     const docOk = doc.errors.length === 0;
@@ -87,7 +87,7 @@ export function parseManifest(text: string, file: string, options: ParseManifest
       located.map(({ p, line }) => `${fieldLabel(p.at, repoOf)}: ${p.message}${line ? ` (line ${line})` : ''}`),
     );
   }
-  return { path: abs, sha256: createHash('sha256').update(text).digest('hex'), ...normalised.manifest };
+  return { path: abs, sha256: createHash('sha256').update(text).digest('hex'), ...normalized.manifest };
 }
 
 /** Read and validate a manifest file (YAML or JSON). Throws `UsageError` if it cannot be read, `ManifestError` if invalid. */

@@ -28,7 +28,7 @@ function segmentProblem(seg: string): string | undefined {
   if (Buffer.byteLength(seg) > MAX_SEGMENT_BYTES) return `a segment is longer than ${MAX_SEGMENT_BYTES} bytes`;
   // Compatibility forms (fullwidth dots and slashes) that some tools fold to "." and "/".
   const folded = seg.normalize('NFKC');
-  if (folded === '.' || folded === '..' || /[/\\]/.test(folded)) return 'a segment folds to "/", "\\", "." or ".." under Unicode normalisation';
+  if (folded === '.' || folded === '..' || /[/\\]/.test(folded)) return 'a segment folds to "/", "\\", "." or ".." under Unicode normalization';
   return undefined;
 }
 

@@ -83,8 +83,8 @@ export interface RateLimitWaitParams {
 export function rateLimitWaitMs(params: RateLimitWaitParams): number | undefined {
   const { headers, now = Date.now() } = params;
   const candidates: number[] = [];
-  const retryAfter = parseRetryAfter(headerValues(headers, 'retry-after'), now);
-  if (retryAfter !== undefined) candidates.push(retryAfter);
+  const retryAfterMs = parseRetryAfter(headerValues(headers, 'retry-after'), now);
+  if (retryAfterMs !== undefined) candidates.push(retryAfterMs);
   for (const item of parseRateLimit(headerValues(headers, 'ratelimit'))) {
     if (item.remaining === 0 && item.resetSeconds !== undefined) candidates.push(item.resetSeconds * 1000);
   }

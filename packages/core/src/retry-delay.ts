@@ -36,8 +36,8 @@ export function retryDelay(params: RetryDelayParams): number {
     return Math.ceil(retryAfterMs + random() * Math.min(baseMs, capMs));
   }
   // 2 ** 1024 is Infinity; Math.min then yields capMs, so large attempts stay well defined.
-  const window = Math.min(capMs, baseMs * 2 ** (attempt - 1));
-  return Math.floor(random() * window);
+  const windowMs = Math.min(capMs, baseMs * 2 ** (attempt - 1));
+  return Math.floor(random() * windowMs);
 }
 
 /**

@@ -52,7 +52,7 @@ slurm:
   extra: ["--constraint=ib", "#SBATCH --exclusive"]
 `;
 
-  it('normalises every field', () => {
+  it('normalizes every field', () => {
     const m = parseManifest(yaml, '/proj/manifests/m.yaml', opts);
     expect(m).toEqual({
       path: '/proj/manifests/m.yaml',

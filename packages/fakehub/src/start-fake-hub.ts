@@ -125,28 +125,56 @@ function checkOptions(options: FakeHubOptions): void {
 
 export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
   checkOptions(options);
+  const parts = await loadParts(options);
+  const host = options.host ?? '127.0.0.1';
+  const urls = { hub: '', cdn: '' };
+  const { hubServer, cdnServer } = createServers(options, parts, urls);
+  const hubPort = await listen(hubServer, options.port ?? 0, host);
+  let cdnPort: number;
+  try {
+    cdnPort = await listen(cdnServer, options.cdnPort ?? 0, host);
+  } catch (err) {
+    await close(hubServer);
+    throw err;
+  }
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  urls.hub = `http://${urlHost}:${hubPort}`;
+  urls.cdn = `http://${urlHost}:${cdnPort}`;
+  let stopped: Promise<void> | undefined;
+  return fakeHubApi(parts, urls, () => (stopped ??= Promise.all([close(hubServer), close(cdnServer)]).then(() => undefined)));
+}
+
+/** What both listeners share: the repos, tokens, file metadata, faults, counters and the request log. */
+interface FakeHubParts {
+  store: RepoStore;
+  tokens: Map<string, TokenSpec>;
+  meta: FileMeta;
+  faults: FaultSet;
+  signer: CdnSigner;
+  now: () => number;
+  requests: RequestRecord[];
+  stats: FakeHubStats;
+}
+
+async function loadParts(options: FakeHubOptions): Promise<FakeHubParts> {
   const { config, source } = loadConfig({ config: options.config });
   const store = new RepoStore(buildRepos({ specs: config.repos, source }));
   const tokens = new Map<string, TokenSpec>((config.tokens ?? []).map((t) => [t.token, t]));
   if (options.token) tokens.set(options.token, { token: options.token, user: 'fakehub-user', canAccessGated: ['*'], canAccessPrivate: ['*'] });
   const now = options.now ?? Date.now;
-  const host = options.host ?? '127.0.0.1';
-  const hashes = new HashCache({ dir: options.hashCacheDir });
-  const meta = new FileMeta(hashes);
-  const faults = new FaultSet(now);
-  const signer = new CdnSigner();
-  const requests: RequestRecord[] = [];
-  const log = () => (options.recordRequests === false ? undefined : requests);
-  const onResponse = options.onResponse;
-  const onError = options.onError ?? ((err: unknown) => process.stderr.write(`fakehub: internal error: ${(err as Error)?.stack ?? String(err)}\n`));
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  const urls = { hub: '', cdn: '' };
-  const stats: FakeHubStats = { hubRequests: 0, cdnRequests: 0, resolvesServed: 0, resolvesLimited: 0, cdnBytesSent: 0 };
-
+  const meta = new FileMeta(new HashCache({ dir: options.hashCacheDir }));
   if (options.prehash) {
     for (const repo of store.repos) for (const c of repo.history) for (const f of c.files.values()) await meta.info(f);
   }
+  const stats: FakeHubStats = { hubRequests: 0, cdnRequests: 0, resolvesServed: 0, resolvesLimited: 0, cdnBytesSent: 0 };
+  return { store, tokens, meta, faults: new FaultSet(now), signer: new CdnSigner(), now, requests: [], stats };
+}
 
+function createServers(options: FakeHubOptions, parts: FakeHubParts, urls: { hub: string; cdn: string }): { hubServer: Server; cdnServer: Server } {
+  const { store, meta, faults, signer, now, stats, tokens, requests } = parts;
+  const log = () => (options.recordRequests === false ? undefined : requests);
+  const onResponse = options.onResponse;
+  const onError = options.onError ?? ((err: unknown) => process.stderr.write(`fakehub: internal error: ${(err as Error)?.stack ?? String(err)}\n`));
   const hubServer = createServer(
     createHubHandler({
       deps: {
@@ -187,17 +215,11 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
       onError,
     }),
   );
-  const hubPort = await listen(hubServer, options.port ?? 0, host);
-  let cdnPort: number;
-  try {
-    cdnPort = await listen(cdnServer, options.cdnPort ?? 0, host);
-  } catch (err) {
-    await close(hubServer);
-    throw err;
-  }
-  urls.hub = `http://${urlHost}:${hubPort}`;
-  urls.cdn = `http://${urlHost}:${cdnPort}`;
+  return { hubServer, cdnServer };
+}
 
+function fakeHubApi(parts: FakeHubParts, urls: { hub: string; cdn: string }, stop: () => Promise<void>): FakeHub {
+  const { store, meta, faults, requests, stats } = parts;
   const commitOf = (repo: string, revision?: string) => {
     const r = store.get(repo);
     const c = store.resolveRevision(r, revision ?? r.defaultBranch);
@@ -205,8 +227,6 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
     return c;
   };
   const withPath = (path: string, node: { lastCommit: string }, m: Omit<FileInfo, 'path' | 'lastCommit'>): FileInfo => ({ path, ...m, lastCommit: node.lastCommit });
-  let stopped: Promise<void> | undefined;
-
   return {
     hubUrl: urls.hub,
     cdnUrl: urls.cdn,
@@ -227,6 +247,6 @@ export async function startFakeHub(options: FakeHubOptions): Promise<FakeHub> {
       return withPath(path, node, meta.infoSync(node));
     },
     readFile: (repo, path, o = {}) => readContent({ source: store.file(repo, path, o.revision).source, start: o.start, end: o.end }),
-    stop: () => (stopped ??= Promise.all([close(hubServer), close(cdnServer)]).then(() => undefined)),
+    stop,
   };
 }

@@ -9,7 +9,7 @@ import { HashCache } from '../src/content/hash-cache.js';
 import { gitBlobSha1, hashContent, hashContentSync } from '../src/content/hash-content.js';
 import { BLOCK_SIZE } from '../src/content/pool.js';
 import { parseSize } from '../src/config/parse-size.js';
-import { parseRange } from '../src/http/range.js';
+import { parseRange } from '../src/http/parse-range.js';
 
 const gen = (seed: number, size: number): ContentSource => ({ kind: 'generated', seed, size });
 const dirs: string[] = [];

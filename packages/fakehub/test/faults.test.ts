@@ -24,7 +24,7 @@ async function cdnUrl(path = 'data/python/a.parquet'): Promise<string> {
 
 describe('rate limiting (429)', () => {
   it('answers the first K matching requests with 429, Retry-After seconds and RateLimit r=0;t=N', async () => {
-    const f = hub.faults.rateLimit({ endpoint: 'resolve', count: 2, retryAfter: 7 });
+    const f = hub.faults.rateLimit({ endpoint: 'resolve', count: 2, retryAfterSeconds: 7 });
     for (let i = 0; i < 2; i++) {
       const a = await raw(small());
       expect(a.status).toBe(429);
@@ -37,7 +37,7 @@ describe('rate limiting (429)', () => {
   });
 
   it('can send Retry-After as an HTTP-date', async () => {
-    hub.faults.rateLimit({ count: 1, retryAfter: 30, retryAfterFormat: 'http-date' });
+    hub.faults.rateLimit({ count: 1, retryAfterSeconds: 30, retryAfterFormat: 'http-date' });
     const a = await raw(info());
     expect(a.status).toBe(429);
     expect(Date.parse(String(a.headers['retry-after']))).toBe(clock + 30_000);
@@ -64,7 +64,7 @@ describe('rate limiting (429)', () => {
 });
 
 it('503 bursts: K answers 503, then normal service', async () => {
-  const f = hub.faults.serverError({ count: 3, retryAfter: 2 });
+  const f = hub.faults.serverError({ count: 3, retryAfterSeconds: 2 });
   const statuses = [];
   for (let i = 0; i < 4; i++) statuses.push((await raw(info())).status);
   expect(statuses).toEqual([503, 503, 503, 200]);

@@ -6,7 +6,7 @@
 // stays pending at zero cost: the worker only links it.
 import { stat as fsStat } from 'node:fs/promises';
 import { cacheLayout, type BlobState, type HubFile, type PlanFileState } from '@hfhpc/core';
-import type { CollectedDataset } from './collect-files.js';
+import type { CollectedDataset } from './collect-dataset.js';
 
 /** A file as it goes into the store (shaped like core's `NewPlanFile`, so it is passed as is). */
 export interface PlannedFile extends HubFile {
@@ -81,7 +81,7 @@ export async function carryState(params: CarryStateParams): Promise<CarriedState
     for (const f of ds.files) {
       if (before) seen.add(f.path);
       const blob = f.lfsSha256 ?? f.oid;
-      // Properties spelled out: an object spread here costs ~0.5 s per 100,000 files.
+      // Properties spelled out: an object spread costs far more, once per file of the plan.
       const planned: PlannedFile = {
         path: f.path,
         size: f.size,

@@ -2,7 +2,7 @@
 export * from './sbatch/index.js';
 export {};
 export { planDownload, type PlanDownloadParams, type PlanOutcome, type DatasetOutcome } from './plan-download.js';
-export { submitVerifyAfter, type SubmitVerifyAfterParams, type SubmittedVerify } from './verify-after.js';
+export { submitVerifyAfter, type SubmitVerifyAfterParams, type SubmittedVerify } from './submit-verify-after.js';
 export { resubmitFailed, type ResubmitFailedParams, type ResubmitOutcome } from './resubmit-failed.js';
 export { planJson, planText, resubmitJson, resubmitText } from './plan-report.js';
 export { assignShards, type AssignShardsParams, type Shard, type ShardPlan, type ShardableFile } from './shard.js';

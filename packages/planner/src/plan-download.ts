@@ -19,7 +19,7 @@ import {
   type Store,
 } from '@hfhpc/core';
 import { carryState, type CarriedState, type StatFn } from './carry-state.js';
-import { collectDataset, type CollectedDataset } from './collect-files.js';
+import { collectDataset, type CollectedDataset } from './collect-dataset.js';
 import { checkPlanInputs, type PlanInputs } from './plan-inputs.js';
 import { planOutcome, type PlanOutcome } from './plan-outcome.js';
 import type { PlanSettingsInput } from './plan-settings.js';

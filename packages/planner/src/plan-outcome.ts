@@ -1,5 +1,5 @@
 import type { CarriedState, ChangeCounts, PlannedFile } from './carry-state.js';
-import type { CollectedDataset } from './collect-files.js';
+import type { CollectedDataset } from './collect-dataset.js';
 import type { PlanSettings } from './plan-settings.js';
 import type { PreflightResult } from './preflight.js';
 import type { ShardPlan } from './shard.js';

@@ -9,7 +9,7 @@ import { renderSbatch, type SbatchResources } from './sbatch/render.js';
 import { arraysForIndices } from './sbatch/split-arrays.js';
 import { readSbatchTemplate } from './sbatch/template.js';
 import { workCommand } from './sbatch/work-command.js';
-import { writeSbatchScript } from './sbatch/write-script.js';
+import { writeSbatchScript } from './sbatch/write-sbatch-script.js';
 
 /** The Slurm settings a plan renders with (the manifest's `slurm:` block with the CLI on top). */
 export type PlanSlurmSettings = Partial<SlurmSettings>;

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { createPlan, openStore, writeRef, writeTree, type Store } from '@hfhpc/core';
 import type { PlannedFile } from './carry-state.js';
-import type { CollectedDataset } from './collect-files.js';
+import type { CollectedDataset } from './collect-dataset.js';
 import type { PlanDownloadParams } from './plan-download.js';
 import type { PlanInputs } from './plan-inputs.js';
 import type { PlanOutcome } from './plan-outcome.js';

@@ -144,7 +144,7 @@ describe('planDownload against fakehub', () => {
 
     it('retries 5xx on tree pages and 429 on the repo info (honouring Retry-After), then plans', async () => {
       t.hub.faults.serverError({ endpoint: 'tree', status: 503, count: 2 });
-      t.hub.faults.rateLimit({ endpoint: 'repo-info', retryAfter: 4, count: 1 });
+      t.hub.faults.rateLimit({ endpoint: 'repo-info', retryAfterSeconds: 4, count: 1 });
       const waits: number[] = [];
       const manifestPath = await t.manifest({ datasets: [{ repo: 'org/twin' }] });
       const r = await plan({ manifestPath, hubRetry: { retryBaseMs: 1, sleep: async (ms) => void waits.push(ms) } });

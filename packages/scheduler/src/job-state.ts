@@ -15,7 +15,7 @@ export function isTerminal(state: JobStateName): boolean {
 }
 
 /** A state as Slurm prints it (`CANCELLED by 0`, `cancelled`) → its name; unknown → null. */
-export function normaliseState(text: string): JobStateName | null {
+export function normalizeState(text: string): JobStateName | null {
   const word = text.trim().split(/\s+/)[0]?.replace(/\+$/, '').toUpperCase() ?? '';
   return KNOWN.has(word) ? (word as JobStateName) : null;
 }

@@ -1,5 +1,5 @@
 // The Scheduler without Slurm, and hfhpc's one local launcher: a batch script is "submitted" and
-// run with bash per array task, with Slurm's variables (slurm-env.ts), honouring its --array
+// run with bash per array task, with Slurm's variables (slurm-task-env.ts), honouring its --array
 // (with %K), --output/--error patterns, --open-mode, --job-name and --cpus-per-task, and an
 // afterok/afterany dependency, so the same scripts and the same conformance suite run on a
 // laptop. `hfhpc run --local` submits the plan's rendered download.sbatch here.
@@ -12,7 +12,7 @@ import { UsageError } from '@hfhpc/core';
 import { compareJobStates } from './job-state.js';
 import { LocalJob, type DependencyCheck } from './local-job.js';
 import { expandOutputPattern, parseScriptDirectives } from './sbatch-directives.js';
-import { slurmTaskEnv } from './slurm-env.js';
+import { slurmTaskEnv } from './slurm-task-env.js';
 import type { JobState, Scheduler, SubmitParams } from './types.js';
 
 export interface LocalSchedulerOptions {

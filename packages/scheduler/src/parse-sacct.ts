@@ -1,6 +1,6 @@
 // `sacct -X -n -P -o JobID,JobIDRaw,State,ExitCode,Reason` output → JobState rows.
 import { parseArraySpec } from './array-spec.js';
-import { isTerminal, normaliseState, parseExitCodeColumn } from './job-state.js';
+import { isTerminal, normalizeState, parseExitCodeColumn } from './job-state.js';
 import type { JobState } from './types.js';
 
 /** The `--format` that `parseSacct` reads. */
@@ -16,7 +16,7 @@ export function parseSacct(stdout: string): JobState[] {
     const f = line.trim().split('|');
     if (f.length < 5) continue;
     const [id, , stateText, exitText, reason] = f.map((x) => x.trim());
-    const state = normaliseState(stateText);
+    const state = normalizeState(stateText);
     const m = /^(\d+)(?:_(\d+|\[([0-9,\-:%]+)\]))?$/.exec(id);
     if (!state || !m) continue;
     const ended = isTerminal(state) ? parseExitCodeColumn(exitText) : { exitCode: null, signal: null };

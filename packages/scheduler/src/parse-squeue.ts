@@ -1,5 +1,5 @@
 // `squeue --array --noheader --states=all --Format=…` output → JobState rows.
-import { decodeWaitStatus, isTerminal, normaliseState } from './job-state.js';
+import { decodeWaitStatus, isTerminal, normalizeState } from './job-state.js';
 import type { JobState } from './types.js';
 
 /** The `--Format` that `parseSqueue` reads: one `|`-terminated field each. */
@@ -12,7 +12,7 @@ export function parseSqueue(stdout: string): JobState[] {
     const f = line.trim().split('|');
     if (f.length < 7) continue;
     const [jobId, arrayJobId, taskText, stateText, reason, exitText, restartText] = f.map((x) => x.trim());
-    const state = normaliseState(stateText);
+    const state = normalizeState(stateText);
     if (!state || !/^\d+(_\d+)?$/.test(jobId) || !/^\d+$/.test(arrayJobId)) continue;
     const taskId = /^\d+$/.test(taskText) ? Number(taskText) : null;
     const status = /^\d+$/.test(exitText) ? Number(exitText) : null;

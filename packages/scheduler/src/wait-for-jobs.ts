@@ -25,11 +25,11 @@ export async function waitForJobs(params: WaitForJobsParams): Promise<JobState[]
   const pause = params.sleep ?? sleep;
   const until = params.until ?? ((states: JobState[]) =>
     jobIds.every((id) => states.some((s) => s.jobId === id || s.arrayJobId === id)) && states.every((s) => isTerminal(s.state)));
-  const deadline = params.timeoutMs === undefined ? Infinity : now() + params.timeoutMs;
+  const deadlineAt = params.timeoutMs === undefined ? Infinity : now() + params.timeoutMs;
   for (;;) {
     const states = await scheduler.jobStates(jobIds);
     if (until(states)) return states;
-    if (now() >= deadline) {
+    if (now() >= deadlineAt) {
       const summary = states.map((s) => `${s.jobId}=${s.state}(${s.reason})`).join(' ') || 'none known';
       throw new SchedulerError(`jobs ${jobIds.join(',')} did not finish within ${params.timeoutMs} ms: ${summary}`);
     }

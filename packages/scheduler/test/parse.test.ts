@@ -1,7 +1,7 @@
 // Parsers fed with output captured from the dev cluster (Slurm 22.05).
 import { describe, expect, test } from '@jest/globals';
 import {
-  decodeWaitStatus, expandOutputPattern, normaliseState, parseSacct, parseScriptDirectives, parseSqueue,
+  decodeWaitStatus, expandOutputPattern, normalizeState, parseSacct, parseScriptDirectives, parseSqueue,
 } from '../src/index.js';
 
 describe('parseSqueue', () => {
@@ -31,11 +31,11 @@ describe('parseSacct', () => {
 });
 
 describe('job state helpers', () => {
-  test('decodeWaitStatus and normaliseState', () => {
+  test('decodeWaitStatus and normalizeState', () => {
     expect(decodeWaitStatus(75 << 8)).toEqual({ exitCode: 75, signal: null });
     expect(decodeWaitStatus(9)).toEqual({ exitCode: null, signal: 9 });
-    expect(normaliseState('CANCELLED by 1000')).toBe('CANCELLED');
-    expect(normaliseState('WHATEVER')).toBeNull();
+    expect(normalizeState('CANCELLED by 1000')).toBe('CANCELLED');
+    expect(normalizeState('WHATEVER')).toBeNull();
   });
 });
 

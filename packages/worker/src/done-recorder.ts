@@ -21,8 +21,8 @@ type Outcome = { fileId: number; bytes: number; error?: undefined } | { fileId: 
 
 /**
  * Records finished and failed files in batches: one fenced transaction per flush instead of
- * one per file. A commit on a shared filesystem costs several fsyncs (about 10 ms on a local
- * ext4 disk, more on Lustre), so a shard of small files would otherwise spend its time in the
+ * one per file. A commit on a shared filesystem costs several fsyncs, more on Lustre than on a
+ * local disk, so a shard of small files would otherwise spend its time in the
  * database. Writes go through the store's asynchronous path in the background: the download
  * that finished a file never waits for the lock. A crash before a flush loses nothing: the
  * blob and link are already in place, and the next holder finds the blob and records the file

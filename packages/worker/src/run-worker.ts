@@ -4,7 +4,7 @@ import { downloadBlob } from './download/index.js';
 import { giveBackLeftovers } from './lease-release.js';
 import { ProgressMeter } from './progress-meter.js';
 import { watchSignals } from './signals.js';
-import { throwIfFilesFailed } from './task-exit.js';
+import { throwIfFilesFailed } from './throw-if-files-failed.js';
 import { resolveWorkerOptions } from './worker-options.js';
 import { startProgressReports, startTask } from './worker-startup.js';
 import type { RunWorkerParams, WorkerResult } from './worker-types.js';

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { UsageError } from '@hfhpc/core';
-import { resolveConcurrency } from './concurrency.js';
-import { resolveTaskId } from './task-id.js';
+import { resolveConcurrency } from './resolve-concurrency.js';
+import { resolveTaskId } from './resolve-task-id.js';
 import type { RunWorkerParams } from './worker-types.js';
 
 /** The task's settings once defaults are filled in and checked (bad input: UsageError, exit 2). */
@@ -33,8 +33,8 @@ export function resolveWorkerOptions(params: RunWorkerParams): WorkerOptions {
     pid: params.pid ?? process.pid,
     taskId: resolveTaskId({ taskId: params.taskId, taskOffset: params.taskOffset, env }),
     concurrency: resolveConcurrency({ concurrency: params.concurrency, env }),
-    ttlMs: Math.round(positive(params.leaseTtlS ?? 120, '--lease-ttl') * 1000),
-    intervalMs: positive(params.progressIntervalS ?? 30, '--progress-interval') * 1000,
+    ttlMs: Math.round(positive(params.leaseTtlSeconds ?? 120, '--lease-ttl') * 1000),
+    intervalMs: positive(params.progressIntervalSeconds ?? 30, '--progress-interval') * 1000,
     steal: params.steal ?? true,
   };
 }

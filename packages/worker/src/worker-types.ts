@@ -21,11 +21,11 @@ export interface RunWorkerParams {
   /** `--connections-per-file`: most ranged connections one large file uses at once (1: one connection). Default 8. */
   connectionsPerFile?: number;
   /** `--lease-ttl` in seconds. Default 120; heartbeats every quarter of it. */
-  leaseTtlS?: number;
+  leaseTtlSeconds?: number;
   /** `--no-steal` sets false: stop after the own shard. Default true. */
   steal?: boolean;
   /** `--progress-interval` in seconds. Default 30. */
-  progressIntervalS?: number;
+  progressIntervalSeconds?: number;
   /** How often progress is written to the database. Default 5,000 ms. */
   progressFlushMs?: number;
   /** The download engine. Default `downloadBlob` (./download). */

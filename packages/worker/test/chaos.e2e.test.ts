@@ -82,7 +82,7 @@ function installFaults(hub: FakeHub): FaultHandle[] {
     hub.faults.dropConnection({ host: 'cdn', afterBytes: 256 * 1024, skip: 2, count: 4 }),
     hub.faults.serverError({ host: 'cdn', status: 502, skip: 3, count: 2 }),
     hub.faults.serverError({ endpoint: 'resolve', status: 500, skip: 20, count: 3 }),
-    hub.faults.rateLimit({ endpoint: 'resolve', retryAfter: 1, skip: 60, count: 2 }),
+    hub.faults.rateLimit({ endpoint: 'resolve', retryAfterSeconds: 1, skip: 60, count: 2 }),
     hub.faults.slowFirstByte({ endpoint: 'resolve', delayMs: 1500, skip: 10, count: 3 }),
     // A corrupt byte inside a later range of a big file (only a body covering that offset gets
     // it), at most once per file: a bad byte a stale writer leaves in a partial that another

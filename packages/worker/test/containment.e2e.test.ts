@@ -128,7 +128,7 @@ describe('containment: planted symlinks in the cache (real processes)', () => {
 
   // Each claim downloads into a partial of its own, created exclusively: the shared legacy name
   // is never opened for writing, and only a re-claim looks at earlier partials (lstat first: a
-  // link there is refused, see shard-runner's sizeOf).
+  // link there is refused, see shard/own-files.ts's sizeOf).
   it('blobs/<etag>.incomplete → a file outside: never opened; the blob comes from the claim’s own partial; the file keeps its bytes', async () => {
     const { w, manifest, outside, layout } = setup();
     expect((await plan(manifest)).code).toBe(0);

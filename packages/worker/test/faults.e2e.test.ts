@@ -47,7 +47,7 @@ async function expectAllGood(files: Awaited<ReturnType<typeof runOnce>>['files']
 
 describe('hfhpc work against fakehub faults', () => {
   it('429 on resolve: waits Retry-After, shares the pause through the throttle table, then completes', async () => {
-    const f = hub.faults.rateLimit({ endpoint: 'resolve', count: 2, retryAfter: 1 });
+    const f = hub.faults.rateLimit({ endpoint: 'resolve', count: 2, retryAfterSeconds: 1 });
     const { files, results } = await runOnce();
     expect(f.hits).toBe(2);
     await expectAllGood(files, results);
@@ -106,7 +106,7 @@ describe('hfhpc work against fakehub faults', () => {
   });
 
   it('all faults at once, plus a hostile path in a tampered plan: every good file verified, the hostile one refused', async () => {
-    hub.faults.rateLimit({ endpoint: 'resolve', count: 2, retryAfter: 1 });
+    hub.faults.rateLimit({ endpoint: 'resolve', count: 2, retryAfterSeconds: 1 });
     hub.faults.serverError({ endpoint: 'resolve', count: 2 });
     hub.faults.serverError({ host: 'cdn', count: 1 });
     hub.faults.dropConnection({ host: 'cdn', afterBytes: 200_000, count: 2 });

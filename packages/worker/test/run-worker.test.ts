@@ -19,7 +19,7 @@ const threeShards = (): FixtureFile[] =>
   [0, 1, 2].flatMap((s) => [0, 1].map((i) => ({ repo: 'bigcode/w', path: `s${s}/f${i}.bin`, content: bytes(1000 * (s + 1) + i), shard: s })));
 
 function params(f: PlanFixture, over: Partial<RunWorkerParams>): RunWorkerParams {
-  return { dbPath: f.dbPath, token: null, logger: log, env: {}, leaseTtlS: 60, progressIntervalS: 60, signals: watchSignals({ proc: new EventEmitter() as never }), ...over };
+  return { dbPath: f.dbPath, token: null, logger: log, env: {}, leaseTtlSeconds: 60, progressIntervalSeconds: 60, signals: watchSignals({ proc: new EventEmitter() as never }), ...over };
 }
 
 describe('runWorker', () => {
@@ -108,7 +108,7 @@ describe('runWorker', () => {
 
   it('refuses bad option values before touching the database', async () => {
     fx = planFixture(threeShards(), { shards: 3 });
-    await expect(runWorker(params(fx, { taskId: 0, leaseTtlS: Number.NaN }))).rejects.toThrow(/--lease-ttl to be a positive number/);
+    await expect(runWorker(params(fx, { taskId: 0, leaseTtlSeconds: Number.NaN }))).rejects.toThrow(/--lease-ttl to be a positive number/);
     await expect(runWorker(params(fx, { env: {} }))).rejects.toThrow(/no task id/);
     expect(listShards(fx.store, fx.planId).every((s) => s.attempts === 0)).toBe(true);
   });

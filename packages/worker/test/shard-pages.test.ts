@@ -9,7 +9,7 @@ import { cacheLayout, claimShard, createLogger, type Claim } from '@hfhpc/core';
 import { DoneRecorder } from '../src/done-recorder.js';
 import type { DownloadFn } from '../src/download-fn.js';
 import { ProgressMeter } from '../src/progress-meter.js';
-import { runShard } from '../src/shard-runner.js';
+import { runShard } from '../src/run-shard.js';
 import { blobOf, bytes, fakeDownload, planFixture, type FixtureFile, type PlanFixture } from './helpers/plan-fixture.js';
 
 const log = createLogger({ quiet: true });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { UsageError } from '@hfhpc/core';
-import { resolveTaskId } from '../src/task-id.js';
-import { resolveConcurrency } from '../src/concurrency.js';
+import { resolveTaskId } from '../src/resolve-task-id.js';
+import { resolveConcurrency } from '../src/resolve-concurrency.js';
 
 describe('resolveTaskId', () => {
   it('prefers --task-id over the Slurm array index', () => {

@@ -37,6 +37,23 @@ const builder = (y: Argv<GlobalArgs>) =>
     .option('verify-after', { type: 'boolean', default: false, describe: 'with --submit: also submit verify.sbatch to run after the array succeeded (--dependency=afterok)' });
 type PlanArgs = ArgsOf<typeof builder>;
 
+/** The Slurm options given on the command line (they override the manifest's `slurm`). */
+function slurmOptions(argv: PlanArgs) {
+  return {
+    jobName: argv['job-name'],
+    partition: argv.partition,
+    account: argv.account,
+    qos: argv.qos,
+    time: argv.time,
+    mem: argv.mem,
+    cpusPerTask: argv['cpus-per-task'],
+    mailUser: argv['mail-user'],
+    mailType: argv['mail-type'],
+    signalSeconds: argv['signal-seconds'],
+    requeueMax: argv['requeue-max'],
+  };
+}
+
 export const command: CommandModule<GlobalArgs, PlanArgs> = {
   command: 'plan',
   describe: 'resolve, pin, list, shard and store a plan; render download.sbatch; --submit runs sbatch',
@@ -47,23 +64,10 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
     const logger = commandLogger(cfg);
     const { planDownload, planJson, planText, resubmitFailed, resubmitJson, resubmitText, submitVerifyAfter } = await import('@hfhpc/planner');
     const { SlurmScheduler } = await import('@hfhpc/scheduler');
-    const slurm = {
-      jobName: argv['job-name'],
-      partition: argv.partition,
-      account: argv.account,
-      qos: argv.qos,
-      time: argv.time,
-      mem: argv.mem,
-      cpusPerTask: argv['cpus-per-task'],
-      mailUser: argv['mail-user'],
-      mailType: argv['mail-type'],
-      signalSeconds: argv['signal-seconds'],
-      requeueMax: argv['requeue-max'],
-    };
     const common = {
       argv: globals,
       maxParallel: argv['max-parallel'],
-      slurm,
+      slurm: slurmOptions(argv),
       maxArraySize: argv['max-array-size'],
       work: { concurrency: argv.concurrency, leaseTtlSeconds: argv['lease-ttl'] },
       hfhpcBin: fileURLToPath(new URL('../bin.js', import.meta.url)),

@@ -62,31 +62,29 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 // The same rule as @huggingface/hub's parseLinkHeader: an absolute URL, then `; rel="next"`.
 const NEXT_LINK_RE = /<(https?:[/][/][^>]+)>;\s+rel="next"/;
 
+/** What one Hub fetch needs for every request: its options filled in and the repo it is about. */
+interface HubRequester {
+  options: HubClientOptions;
+  context: HubFetchContext;
+  transport: typeof fetch;
+  maxAttempts: number;
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+}
+
 /** A `fetch` for Hub API calls about one repo; see the file comment. */
 export function createHubFetch(options: HubClientOptions, context: HubFetchContext): HubFetch {
-  const transport = options.fetch ?? fetch;
-  const maxAttempts = options.maxAttempts ?? 6;
-  const sleep = options.sleep ?? defaultSleep;
-  const now = options.now ?? Date.now;
-
-  const once = async (url: string, init: RequestInit): Promise<Response> => {
-    // Redirects are followed here, not by fetch, so the token is dropped when the origin changes.
-    let current = url;
-    for (let hop = 0; ; hop++) {
-      const headers = new Headers(init.headers);
-      headers.delete('authorization');
-      if (options.accessToken && sameOrigin(current, options.hubUrl)) headers.set('authorization', `Bearer ${options.accessToken}`);
-      const res = await transport(current, { ...init, headers, redirect: 'manual' });
-      const location = res.headers.get('location');
-      if (init.redirect === 'manual' || res.status < 300 || res.status >= 400 || !location || hop >= MAX_REDIRECTS) return res;
-      await res.body?.cancel();
-      current = new URL(location, current).toString();
-    }
+  const r: HubRequester = {
+    options,
+    context,
+    transport: options.fetch ?? fetch,
+    maxAttempts: options.maxAttempts ?? 6,
+    sleep: options.sleep ?? defaultSleep,
+    now: options.now ?? Date.now,
   };
-
   let ahead: { url: string; response: Promise<Response> } | undefined;
   const discardPrefetched = (): void => {
-    ahead?.response.then((r) => r.body?.cancel(), () => undefined);
+    ahead?.response.then((res) => res.body?.cancel(), () => undefined);
     ahead = undefined;
   };
   const hubFetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
@@ -99,61 +97,83 @@ export function createHubFetch(options: HubClientOptions, context: HubFetchConte
       res = await pending;
     } else {
       discardPrefetched();
-      res = await request(url, init);
+      res = await request(r, url, init);
     }
     const next = context.prefetchNext && isGet && res.ok ? NEXT_LINK_RE.exec(res.headers.get('link') ?? '')?.[1] : undefined;
     if (next) {
-      const response = request(next, init);
+      const response = request(r, next, init);
       response.catch(() => undefined); // surfaces when the caller asks for that page
       ahead = { url: next, response };
     }
     return res;
   };
   return Object.assign(hubFetch, { discardPrefetched });
+}
 
-  async function request(url: string, init: RequestInit): Promise<Response> {
-    for (let attempt = 1; ; attempt++) {
-      let res: Response;
-      try {
-        res = await once(url, init);
-      } catch (err) {
-        const errorCode = networkErrorCode(err);
-        if (attempt < maxAttempts && classifyHttpFailure({ errorCode }) === 'retry') {
-          await pause(attempt, undefined, url, errorCode);
-          continue;
-        }
-        throw hubErrorFromNetworkFailure({ errorCode, url, repo: context.repo, path: context.path, attempts: attempt, cause: err });
-      }
-      if (res.ok || (res.status >= 300 && res.status < 400)) return res;
-      const headers = Object.fromEntries(res.headers.entries());
-      const verdict = classifyHttpFailure({ statusCode: res.status, headers, source: 'hub' });
-      if (attempt < maxAttempts && (verdict === 'retry' || verdict === 'rate-limited')) {
-        await res.body?.cancel();
-        const serverWait = verdict === 'rate-limited' ? rateLimitWaitMs({ headers, now: now() }) : undefined;
-        await pause(attempt, serverWait, url, verdict === 'rate-limited' ? 'rate limited (429)' : `HTTP ${res.status}`);
+/** One request, following redirects here, not in fetch, so the token is dropped when the origin changes. */
+async function fetchFollowingRedirects(r: HubRequester, url: string, init: RequestInit): Promise<Response> {
+  const { accessToken, hubUrl } = r.options;
+  let current = url;
+  for (let hop = 0; ; hop++) {
+    const headers = new Headers(init.headers);
+    headers.delete('authorization');
+    if (accessToken && sameOrigin(current, hubUrl)) headers.set('authorization', `Bearer ${accessToken}`);
+    const res = await r.transport(current, { ...init, headers, redirect: 'manual' });
+    const location = res.headers.get('location');
+    if (init.redirect === 'manual' || res.status < 300 || res.status >= 400 || !location || hop >= MAX_REDIRECTS) return res;
+    await res.body?.cancel();
+    current = new URL(location, current).toString();
+  }
+}
+
+/** The request, retried on network failures, 5xx and 429 (bounded); other failures become typed errors. */
+async function request(r: HubRequester, url: string, init: RequestInit): Promise<Response> {
+  const { context } = r;
+  for (let attempt = 1; ; attempt++) {
+    let res: Response;
+    try {
+      res = await fetchFollowingRedirects(r, url, init);
+    } catch (err) {
+      const errorCode = networkErrorCode(err);
+      if (attempt < r.maxAttempts && classifyHttpFailure({ errorCode }) === 'retry') {
+        await pause(r, attempt, undefined, url, errorCode);
         continue;
       }
-      const body = await res.text().catch(() => undefined);
-      throw hubErrorFromResponse({
-        statusCode: res.status,
-        headers,
-        body,
-        url: res.url || url,
-        repo: context.repo,
-        path: context.path,
-        revision: context.revision,
-        hubUrl: options.hubUrl,
-        attempts: attempt,
-        source: 'hub',
-      });
+      throw hubErrorFromNetworkFailure({ errorCode, url, repo: context.repo, path: context.path, attempts: attempt, cause: err });
     }
+    if (res.ok || (res.status >= 300 && res.status < 400)) return res;
+    const headers = Object.fromEntries(res.headers.entries());
+    const verdict = classifyHttpFailure({ statusCode: res.status, headers, source: 'hub' });
+    if (attempt < r.maxAttempts && (verdict === 'retry' || verdict === 'rate-limited')) {
+      await res.body?.cancel();
+      const serverWaitMs = verdict === 'rate-limited' ? rateLimitWaitMs({ headers, now: r.now() }) : undefined;
+      await pause(r, attempt, serverWaitMs, url, verdict === 'rate-limited' ? 'rate limited (429)' : `HTTP ${res.status}`);
+      continue;
+    }
+    throw await failedResponseError(r, res, url, attempt);
   }
+}
 
-  async function pause(attempt: number, retryAfterMs: number | undefined, url: string, reason: string): Promise<void> {
-    const delayMs = retryDelay({ attempt, retryAfterMs, baseMs: options.retryBaseMs, capMs: options.retryCapMs });
-    options.onRetry?.({ attempt, delayMs, url, reason });
-    await sleep(delayMs);
-  }
+async function failedResponseError(r: HubRequester, res: Response, url: string, attempts: number): Promise<Error> {
+  const body = await res.text().catch(() => undefined);
+  return hubErrorFromResponse({
+    statusCode: res.status,
+    headers: Object.fromEntries(res.headers.entries()),
+    body,
+    url: res.url || url,
+    repo: r.context.repo,
+    path: r.context.path,
+    revision: r.context.revision,
+    hubUrl: r.options.hubUrl,
+    attempts,
+    source: 'hub',
+  });
+}
+
+async function pause(r: HubRequester, attempt: number, retryAfterMs: number | undefined, url: string, reason: string): Promise<void> {
+  const delayMs = retryDelay({ attempt, retryAfterMs, baseMs: r.options.retryBaseMs, capMs: r.options.retryCapMs });
+  r.options.onRetry?.({ attempt, delayMs, url, reason });
+  await r.sleep(delayMs);
 }
 
 /** undici reports network failures as `TypeError('fetch failed')` with the real code in `cause`. */

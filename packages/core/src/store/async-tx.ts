@@ -59,16 +59,17 @@ export async function runAsyncTransaction<T>(params: {
   const { db, mode, fn, options: o, hooks = {} } = params;
   const started = o.now();
   const giveUp = (attempts: number, err: unknown): StateError => {
-    const waited = o.now() - started;
-    return new StateError(`state database ${o.what} stayed locked for ${Math.round(waited / 1000)} s (${attempts} attempts)`, {
+    const waitedMs = o.now() - started;
+    return new StateError(`state database ${o.what} stayed locked for ${Math.round(waitedMs / 1000)} s (${attempts} attempts)`, {
       cause: err,
       hint: 'another process holds the database lock too long: look for hung hfhpc processes, or run `hfhpc doctor` to check that file locking works on this filesystem',
-      context: { attempts, waitedMs: waited },
+      context: { attempts, waitedMs },
     });
   };
   const rollback = (): void => {
     if (db.inTransaction) db.exec('ROLLBACK');
   };
+  const tx: OpenTx = { db, o, hooks, started, rollback, giveUp };
   let attempts = 0;
   for (let attempt = 0; ; attempt++) {
     attempts++;
@@ -84,32 +85,47 @@ export async function runAsyncTransaction<T>(params: {
       }
     } catch (err) {
       if (!isBusyError(err)) throw err;
-      const delay = busyDelay({ attempt, baseMs: o.baseMs, capMs: o.capMs, random: o.random });
-      if (o.now() - started + delay > o.maxTotalMs) throw giveUp(attempts, err);
-      await o.sleep(delay);
+      const delayMs = busyDelay({ attempt, baseMs: o.baseMs, capMs: o.capMs, random: o.random });
+      if (o.now() - started + delayMs > o.maxTotalMs) throw giveUp(attempts, err);
+      await o.sleep(delayMs);
       continue;
     }
-    for (let c = 0; ; c++) {
+    if (await commit(tx, attempts)) return result;
+  }
+}
+
+interface OpenTx {
+  db: Db;
+  o: AsyncTxOptions;
+  hooks: AsyncTxHooks;
+  started: number;
+  rollback: () => void;
+  giveUp: (attempts: number, err: unknown) => StateError;
+}
+
+/** COMMIT, retried on a busy lock without running `fn` again; false when SQLite rolled back itself. */
+async function commit(tx: OpenTx, attempts: number): Promise<boolean> {
+  const { db, o, hooks, started, rollback, giveUp } = tx;
+  for (let c = 0; ; c++) {
+    try {
+      db.exec('COMMIT');
+      return true;
+    } catch (err) {
+      if (!isBusyError(err)) {
+        rollback();
+        throw err;
+      }
+      if (!db.inTransaction) return false; // SQLite rolled it back itself: run it again
+      const delayMs = busyDelay({ attempt: c, baseMs: 1, capMs: o.commitCapMs, random: o.random });
+      if (o.now() - started + delayMs > o.maxTotalMs) {
+        rollback();
+        throw giveUp(attempts, err);
+      }
+      hooks.onHold?.(true);
       try {
-        db.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (!isBusyError(err)) {
-          rollback();
-          throw err;
-        }
-        if (!db.inTransaction) break; // SQLite rolled it back itself: run it again
-        const delay = busyDelay({ attempt: c, baseMs: 1, capMs: o.commitCapMs, random: o.random });
-        if (o.now() - started + delay > o.maxTotalMs) {
-          rollback();
-          throw giveUp(attempts, err);
-        }
-        hooks.onHold?.(true);
-        try {
-          await o.sleep(delay);
-        } finally {
-          hooks.onHold?.(false);
-        }
+        await o.sleep(delayMs);
+      } finally {
+        hooks.onHold?.(false);
       }
     }
   }

@@ -49,16 +49,16 @@ export function withBusyRetry<T>(fn: () => T, options: BusyRetryOptions = {}): T
       return fn();
     } catch (err) {
       if (!isBusyError(err)) throw err;
-      const delay = busyDelay({ attempt, baseMs, capMs, random });
-      const waited = now() - started;
-      if (waited + delay > maxTotalMs) {
-        throw new StateError(`state database${options.what ? ` ${options.what}` : ''} stayed locked for ${Math.round(waited / 1000)} s (${attempt + 1} attempts)`, {
+      const delayMs = busyDelay({ attempt, baseMs, capMs, random });
+      const waitedMs = now() - started;
+      if (waitedMs + delayMs > maxTotalMs) {
+        throw new StateError(`state database${options.what ? ` ${options.what}` : ''} stayed locked for ${Math.round(waitedMs / 1000)} s (${attempt + 1} attempts)`, {
           cause: err,
           hint: 'another process holds the database lock too long: look for hung hfhpc processes, or run `hfhpc doctor` to check that file locking works on this filesystem',
-          context: { attempts: attempt + 1, waitedMs: waited },
+          context: { attempts: attempt + 1, waitedMs },
         });
       }
-      sleep(delay);
+      sleep(delayMs);
     }
   }
 }

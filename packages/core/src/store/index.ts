@@ -11,7 +11,7 @@ export { planDefaults, type PlanDefaults } from './plan-defaults.js';
 export { failedShardIndices, resetFailedShards } from './failed-shards.js';
 export { neededBlobs } from './newest-plan.js';
 export { inspectDatabase, type DatabaseInspector } from './inspect-database.js';
-export { probeSqliteLocking, LOCK_HOLDER_PATH, type LockProbeParams, type LockProbeResult } from './lock-probe.js';
+export { probeSqliteLocking, LOCK_HOLDER_PATH, type LockProbeParams, type LockProbeResult } from './probe-sqlite-locking.js';
 export { planProgress, DONE_RATE_BUCKET_MS, type PlanProgress, type PlanProgressParams, type DatasetProgress, type ShardProgress, type ProgressCounts, type FailedFile } from './plan-progress.js';
 export { planRollup, rollupProgress, deriveState, type PlanRollup, type DatasetRollup, type StateCounts } from './plan-rollup.js';
 export { listShards, shardFiles, fileStatesByBlob, type BlobState } from './shards.js';

@@ -1,4 +1,4 @@
-// The lock holder of the doctor's locking probe (`lock-probe.ts` starts it by path as a
+// The lock holder of the doctor's locking probe (`probe-sqlite-locking.ts` starts it by path as a
 // child process): `node lock-holder.js <database>` opens the scratch database, takes the
 // write lock with BEGIN IMMEDIATE, says `locked` on stdout and holds the lock until its stdin
 // closes, then commits and exits 0.

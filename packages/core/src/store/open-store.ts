@@ -2,17 +2,17 @@
 // Lustre, GPFS and NFS: rollback journal (never WAL: WAL needs shared memory across nodes),
 // synchronous=FULL, foreign keys, a generous busy_timeout, BEGIN IMMEDIATE for every write.
 // Two ways to run a transaction: `write`/`read` wait for the lock synchronously (the CLIs),
-// `writeAsync`/`readAsync` wait on timers (the worker, whose thread moves the bytes).
+// `writeAsync`/`readAsync` wait on timers (the worker, whose thread moves the bytes); both are
+// in `store-connection.ts`.
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { HfhpcError, InternalError, StateError } from '../errors.js';
-import { defaultAsyncTxOptions, runAsyncTransaction, type AsyncTxOptions } from './async-tx.js';
-import { isBusyError, withBusyRetry, type BusyRetryOptions } from './busy-retry.js';
-import { insertEvent } from './events.js';
-import { JournalSwitchedError, assertDeleteJournal, journalModeError, switchToDeleteJournal } from './journal-mode.js';
+import { HfhpcError, StateError } from '../errors.js';
+import { defaultAsyncTxOptions, type AsyncTxOptions } from './async-tx.js';
+import { withBusyRetry, type BusyRetryOptions } from './busy-retry.js';
 import { migrate, readSchemaVersion } from './migrate.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
+import { StoreConnection, applyConnectionPragmas } from './store-connection.js';
 
 export type Db = Database.Database;
 
@@ -65,8 +65,51 @@ export interface OpenStoreOptions {
 /** Open the state database, creating and migrating it as needed. */
 export function openStore(options: OpenStoreOptions): Store {
   const { path, busyTimeoutMs = 60_000, busyRetryMs = 120_000, readonly = false, now = Date.now, create = true } = options;
+  const retryOptions: BusyRetryOptions = { ...options.retry, maxTotalMs: busyRetryMs, what: path };
+  const db = openDatabase({ path, busyTimeoutMs, readonly, create, retryOptions });
+  const asyncOptions: AsyncTxOptions = { ...defaultAsyncTxOptions(path), maxTotalMs: busyRetryMs, ...options.asyncRetry };
+  const conn = new StoreConnection(db, { path, readonly, busyTimeoutMs, busyRetryMs, now, retryOptions, asyncOptions });
+  const readOnlyError = (): StateError => new StateError(`state database ${path} was opened read-only`, { hint: 'this is a bug in hfhpc; please report it' });
+  return {
+    get db() {
+      return conn.db;
+    },
+    path,
+    readonly,
+    now,
+    write(fn) {
+      if (readonly) throw readOnlyError();
+      return conn.run(fn, 'immediate');
+    },
+    read(fn) {
+      return conn.run(fn, 'deferred');
+    },
+    writeAsync(fn, opts) {
+      if (readonly) return Promise.reject(readOnlyError());
+      return conn.runAsync(fn, 'immediate', opts?.urgent);
+    },
+    readAsync(fn) {
+      return conn.runAsync(fn, 'deferred');
+    },
+    close() {
+      conn.close();
+    },
+  };
+}
+
+interface OpenDatabaseParams {
+  path: string;
+  busyTimeoutMs: number;
+  readonly: boolean;
+  create: boolean;
+  retryOptions: BusyRetryOptions;
+}
+
+/** The connection, configured and migrated; a file that is missing, damaged or foreign is a StateError. */
+function openDatabase(p: OpenDatabaseParams): Db {
+  const { path, busyTimeoutMs, readonly } = p;
   const existed = existsSync(path);
-  if (!existed && (readonly || !create)) {
+  if (!existed && (readonly || !p.create)) {
     throw new StateError(`no state database at ${path}`, {
       hint: 'run `hfhpc plan` first, or pass --db / HFHPC_DB pointing at the plan\'s database',
       context: { path },
@@ -84,9 +127,8 @@ export function openStore(options: OpenStoreOptions): Store {
       context: { path },
     });
   }
-  const retryOptions: BusyRetryOptions = { ...options.retry, maxTotalMs: busyRetryMs, what: path };
   try {
-    configure(db, { path, busyTimeoutMs, readonly, retryOptions });
+    configure(db, p);
     if (!existed) restrictMode(path);
   } catch (err) {
     db.close();
@@ -97,160 +139,7 @@ export function openStore(options: OpenStoreOptions): Store {
       context: { path },
     });
   }
-
-  // One transaction wrapper reused for every call; the work is passed as its argument. A write
-  // first checks that nobody switched the journal to WAL since the last one.
-  const wrap = (d: Db) => d.transaction((fn: (x: Db) => unknown) => fn(d));
-  let tx = wrap(db);
-  let closed = false;
-  // A fresh connection to the same file (schema known): used to let go of a WAL another
-  // process imposed, which an open connection keeps and which blocks switching back.
-  // Its settings may meet a busy lock (temp_store reads the schema): the caller tries again.
-  const reconnect = (): void => {
-    if (db.open) db.close();
-    db = new Database(path, { readonly, fileMustExist: true, timeout: busyTimeoutMs });
-    tx = wrap(db);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-    if (!readonly) db.pragma('synchronous = FULL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('temp_store = MEMORY');
-  };
-  const checkedWrite = (fn: (d: Db) => unknown) => (d: Db) => {
-    assertDeleteJournal(d);
-    return fn(d);
-  };
-  // Set while an async transaction waits, open, for its COMMIT: a synchronous call then would
-  // silently become part of it.
-  let holding = false;
-  const run = <T>(fn: (d: Db) => T, mode: 'immediate' | 'deferred'): T => {
-    if (holding) {
-      throw new InternalError(`synchronous store call on ${path} while an asynchronous transaction is open`, {
-        hint: 'this is a bug in hfhpc (use writeAsync/readAsync in the worker); please report it',
-      });
-    }
-    if (db.inTransaction) return tx(fn) as T; // nested: a savepoint; the outer call retries
-    return withJournalRepair((mark) => {
-      const body = mode === 'immediate' ? checkedWrite(mark ? (d) => (mark(d), fn(d)) : fn) : fn;
-      return withBusyRetry(() => tx[mode](body) as T, retryOptions);
-    });
-  };
-  // Switch a WAL database back and run the write again; a task that cannot, stops.
-  const repair = (err: JournalSwitchedError): void => {
-    let mode = err.mode;
-    try {
-      mode = withBusyRetry(() => switchToDeleteJournal(db), { ...retryOptions, maxTotalMs: Math.min(busyRetryMs, 10_000) });
-    } catch (switchErr) {
-      throw journalModeError(path, mode, switchErr);
-    }
-    if (mode !== 'delete') throw journalModeError(path, mode);
-  };
-  const withJournalRepair = <T>(attempt: (mark?: (d: Db) => void) => T): T => {
-    try {
-      return attempt();
-    } catch (err) {
-      if (!(err instanceof JournalSwitchedError)) throw err;
-      repair(err);
-      return attempt(journalResetEvent(err.mode));
-    }
-  };
-  // Left in the event log, in the same transaction as the write that found it.
-  const journalResetEvent = (was: string) => (d: Db) => {
-    insertEvent(d, now(), { kind: 'journal-reset', detail: { was, now: 'delete', pid: process.pid } });
-  };
-  const asyncOptions: AsyncTxOptions = { ...defaultAsyncTxOptions(path), maxTotalMs: busyRetryMs, ...options.asyncRetry };
-  // One async transaction at a time; urgent ones (heartbeats) go before those still waiting.
-  const waiting: { urgent: boolean; run: () => Promise<void> }[] = [];
-  let pumping = false;
-  const pump = async (): Promise<void> => {
-    if (pumping) return;
-    pumping = true;
-    try {
-      for (let next = waiting.shift(); next; next = waiting.shift()) await next.run();
-    } finally {
-      pumping = false;
-    }
-  };
-  const enqueue = <T>(job: () => Promise<T>, urgent: boolean): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      const entry = { urgent, run: () => job().then(resolve, reject) };
-      const at = urgent ? waiting.findIndex((w) => !w.urgent) : -1;
-      if (at >= 0) waiting.splice(at, 0, entry);
-      else waiting.push(entry);
-      void pump();
-    });
-  const runAsync = <T>(fn: (d: Db) => T, mode: 'immediate' | 'deferred', urgent = false): Promise<T> => {
-    const attempt = (mark?: (d: Db) => void): Promise<T> =>
-      runAsyncTransaction({
-        db,
-        mode,
-        fn: mark ? (d) => (mark(d), fn(d)) : fn,
-        options: asyncOptions,
-        hooks: { check: mode === 'immediate' ? assertDeleteJournal : undefined, onHold: (h) => (holding = h) },
-      });
-    const job = async (): Promise<T> => {
-      if (closed) throw new StateError(`state database ${path} is closed`, { hint: 'this is a bug in hfhpc; please report it' });
-      try {
-        return await attempt();
-      } catch (err) {
-        if (!(err instanceof JournalSwitchedError)) throw err;
-        await repairAsync(err);
-        return attempt(journalResetEvent(err.mode));
-      }
-    };
-    return enqueue(job, urgent);
-  };
-  // Every task of the array may find the WAL at once, and each connection that did keeps the
-  // WAL open, which stops the others from switching back: a task that fails lets go of its
-  // connection for a jittered while, so one of them finds itself alone and switches.
-  const repairAsync = async (err: JournalSwitchedError): Promise<void> => {
-    const started = asyncOptions.now();
-    let fresh = false;
-    for (let attempt = 0; ; attempt++) {
-      let mode = err.mode;
-      let cause: unknown;
-      try {
-        if (fresh) reconnect();
-        fresh = false;
-        mode = switchToDeleteJournal(db);
-      } catch (e) {
-        if (!isBusyError(e)) throw e;
-        cause = e;
-      }
-      if (mode === 'delete') return;
-      const delay = Math.max(1, Math.floor(asyncOptions.random() * Math.min(500, 10 * 2 ** Math.min(attempt, 10))));
-      if (asyncOptions.now() - started + delay > Math.min(asyncOptions.maxTotalMs, 15_000)) throw journalModeError(path, mode, cause);
-      db.close();
-      fresh = true;
-      await asyncOptions.sleep(delay);
-      if (closed) throw new StateError(`state database ${path} is closed`, { hint: 'this is a bug in hfhpc; please report it' });
-    }
-  };
-  return {
-    get db() {
-      return db;
-    },
-    path,
-    readonly,
-    now,
-    write(fn) {
-      if (readonly) throw new StateError(`state database ${path} was opened read-only`, { hint: 'this is a bug in hfhpc; please report it' });
-      return run(fn, 'immediate');
-    },
-    read(fn) {
-      return run(fn, 'deferred');
-    },
-    writeAsync(fn, opts) {
-      if (readonly) return Promise.reject(new StateError(`state database ${path} was opened read-only`, { hint: 'this is a bug in hfhpc; please report it' }));
-      return runAsync(fn, 'immediate', opts?.urgent);
-    },
-    readAsync(fn) {
-      return runAsync(fn, 'deferred');
-    },
-    close() {
-      closed = true;
-      if (db.open) db.close();
-    },
-  };
+  return db;
 }
 
 function configure(db: Db, p: { path: string; busyTimeoutMs: number; readonly: boolean; retryOptions: BusyRetryOptions }): void {
@@ -265,11 +154,7 @@ function configure(db: Db, p: { path: string; busyTimeoutMs: number; readonly: b
       context: { path: p.path, journalMode: mode },
     });
   }
-  if (!p.readonly) db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  // Statement journals in memory: with the counter triggers every insert into `files` keeps
-  // one, and a temporary file for it makes storing a plan several times slower.
-  db.pragma('temp_store = MEMORY');
+  applyConnectionPragmas(db, p);
 
   const version = p.readonly
     ? withBusyRetry(() => db.transaction(() => readSchemaVersion(db)).deferred(), p.retryOptions) // one shared-lock section

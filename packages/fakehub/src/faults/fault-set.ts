@@ -25,10 +25,10 @@ export type FaultOptions = FaultMatch & FaultLimits;
 
 export interface RateLimitFault extends FaultOptions {
   /** Retry-After seconds (default 1). */
-  retryAfter?: number;
+  retryAfterSeconds?: number;
   /** `seconds` (default), `http-date`, or `none` (send no Retry-After). */
   retryAfterFormat?: 'seconds' | 'http-date' | 'none';
-  /** `t` of `RateLimit: "…";r=0;t=N` (default: retryAfter). */
+  /** `t` of `RateLimit: "…";r=0;t=N` (default: retryAfterSeconds). */
   resetSeconds?: number;
   /**
    * A global window: every matching request during the next N seconds gets 429, and
@@ -39,7 +39,7 @@ export interface RateLimitFault extends FaultOptions {
 export interface ServerErrorFault extends FaultOptions {
   /** Default 503. */
   status?: number;
-  retryAfter?: number;
+  retryAfterSeconds?: number;
 }
 export interface DropConnectionFault extends FaultOptions {
   /** Body bytes sent before the connection is destroyed. */

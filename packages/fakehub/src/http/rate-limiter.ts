@@ -9,13 +9,13 @@ export interface RateLimitState {
   limit: number;
   remaining: number;
   /** Seconds until the window resets. */
-  reset: number;
+  resetSeconds: number;
   windowSeconds: number;
   exceeded: boolean;
 }
 
 export class RateLimiter {
-  private readonly counts = new Map<string, { window: number; used: number }>();
+  private readonly counts = new Map<string, { windowIndex: number; used: number }>();
   private readonly o: Required<Omit<RateLimitOptions, 'headers'>>;
 
   constructor(
@@ -42,29 +42,29 @@ export class RateLimiter {
   take(params: { bucket: Bucket; who: string; anonymous: boolean }): RateLimitState {
     const { bucket, who, anonymous } = params;
     const budget = bucket === 'resolvers' ? this.resolveBudget : undefined;
-    const w = budget?.windowSeconds ?? this.o.windowSeconds;
-    const nowS = this.now() / 1000;
-    const window = Math.floor(nowS / w); // fixed windows aligned on the epoch
+    const windowSeconds = budget?.windowSeconds ?? this.o.windowSeconds;
+    const nowSeconds = this.now() / 1000;
+    const windowIndex = Math.floor(nowSeconds / windowSeconds); // fixed windows aligned on the epoch
     const key = `${bucket}\0${who}`;
     let c = this.counts.get(key);
-    if (!c || c.window !== window) this.counts.set(key, (c = { window, used: 0 }));
+    if (!c || c.windowIndex !== windowIndex) this.counts.set(key, (c = { windowIndex, used: 0 }));
     c.used++;
     const limit = budget?.limit ?? (bucket === 'api' ? (anonymous ? this.o.anonymousApi : this.o.api) : anonymous ? this.o.anonymousResolvers : this.o.resolvers);
     return {
       bucket,
       limit,
       remaining: Math.max(0, limit - c.used),
-      reset: Math.max(1, Math.ceil((window + 1) * w - nowS)),
-      windowSeconds: w,
+      resetSeconds: Math.max(1, Math.ceil((windowIndex + 1) * windowSeconds - nowSeconds)),
+      windowSeconds,
       exceeded: c.used > limit,
     };
   }
 }
 
 /** Header values for a state (or a forced `r=0;t=reset` on a 429 fault). */
-export function rateLimitHeaders(s: { bucket: Bucket; limit: number; remaining: number; reset: number; windowSeconds: number }): Record<string, string> {
+export function rateLimitHeaders(s: { bucket: Bucket; limit: number; remaining: number; resetSeconds: number; windowSeconds: number }): Record<string, string> {
   return {
-    RateLimit: `"${s.bucket}";r=${s.remaining};t=${s.reset}`,
+    RateLimit: `"${s.bucket}";r=${s.remaining};t=${s.resetSeconds}`,
     'RateLimit-Policy': `"fixed window";"${s.bucket}";q=${s.limit};w=${s.windowSeconds}`,
   };
 }

@@ -4,7 +4,7 @@ import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { readContent, sourceSize, type ContentSource } from '../content/content-source.js';
 import type { CorruptBytesFault, DropConnectionFault, BandwidthFault, FaultSet, FaultTarget } from '../faults/fault-set.js';
-import { parseRange } from './range.js';
+import { parseRange } from './parse-range.js';
 import type { Reply } from './respond.js';
 import { sendContent, type BodyFaults } from './send-content.js';
 

@@ -62,56 +62,11 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
   const expired = dryRun
     ? listLeases(store).filter((l) => l.expiresAt <= now)
     : expireLeases(store);
-  // Unexpired leases whose holder is gone from this host (killed, or it could not release).
-  const gone: { index: number; planId: number; owner: string; expiresAt: number }[] = [];
-  for (const l of listLeases(store).filter((row) => row.expiresAt > now && !alive(row))) {
-    if (!dryRun) {
-      try {
-        releaseLease(store, l, { reason: `cleanup: holder ${l.owner} is no longer running on ${host}` });
-      } catch (err) {
-        if (err instanceof StaleFenceError) continue;
-        throw err;
-      }
-    }
-    gone.push({ index: l.index, planId: l.planId, owner: l.owner, expiresAt: l.expiresAt });
-  }
-
-  const live = listLeases(store).filter(alive);
-  const liveShards = new Set(live.map((l) => l.shardId));
-  const liveClaims = new Set(live.map((l) => `${l.planId}/${l.index}/${l.fence}`));
-  const leased = new Set(leasedBlobs(store).filter((b) => liveShards.has(b.shardId)).map((b) => b.blob));
-  const needed = new Set(neededBlobs(store).map((r) => `${repoFolderName(r.repo)}/${r.blob}`));
-  // A claim's own partial is in use only while that very claim (plan, shard, fence) holds a live
-  // lease; the legacy shared name while any live lease's shard has its blob.
-  const inUse = (p: PartialFile): boolean => (p.claim ? liveClaims.has(`${p.claim.planId}/${p.claim.index}/${p.claim.fence}`) : !p.superseded && leased.has(p.blob));
-
-  const partials: CleanupPartial[] = [];
-  let bytesFreed = 0;
-  for (const p of await findPartials({ root })) {
-    // A partial a takeover moved aside is never resumed: its bytes went into the new holder's.
-    const verdict: PartialVerdict = inUse(p) ? 'in-use' : !p.superseded && needed.has(`${p.repoFolder}/${p.blob}`) ? 'resumable' : 'orphan';
-    const remove = verdict === 'orphan' || (verdict === 'resumable' && removeResumable);
-    if (remove && !dryRun) await rm(p.path, { force: true });
-    if (remove) bytesFreed += p.size;
-    partials.push({ ...p, verdict, removed: remove });
-  }
-
-  // A symlink planted at `_hfhpc/quarantine` (or `_hfhpc`) would turn this into deleting files
-  // outside the root: the folders must be real ones, and no link below is followed.
-  const qdir = quarantineDir(root);
-  // fast-glob is loaded when this runs, not when @hfhpc/ops is imported (status never needs it).
-  const { default: fg } = await import('fast-glob');
-  const quarantined = (await new CacheDirs(root).check(qdir))
-    ? await fg('**/*', { cwd: qdir, absolute: true, onlyFiles: true, followSymbolicLinks: false, stats: true, suppressErrors: true })
-    : [];
-  for (const q of quarantined) {
-    if (!dryRun) await rm(q.path, { force: true });
-    bytesFreed += q.stats?.size ?? 0;
-  }
-
+  const gone = releaseGoneHolders(store, { now, host, dryRun, alive });
+  const partials = await sortPartials(store, root, { dryRun, removeResumable, alive });
+  const quarantined = await emptyQuarantine(root, dryRun);
   // `verified` events are verify's record of what it checked: pruning them would re-hash terabytes.
-  const before = now - eventsMaxAgeMs;
-  const prune = { before, keepKinds: ['verified'] };
+  const prune = { before: now - eventsMaxAgeMs, keepKinds: ['verified'] };
   const eventsPruned = dryRun ? countPrunableEvents(store, prune) : pruneEvents(store, prune);
 
   return {
@@ -123,6 +78,61 @@ export async function runCleanup(params: RunCleanupParams): Promise<CleanupRepor
     partials,
     quarantine_removed: quarantined.map((q) => path.relative(root, q.path)),
     events_pruned: eventsPruned,
-    bytes_freed: bytesFreed,
+    bytes_freed: partials.reduce((n, p) => n + (p.removed ? p.size : 0), 0) + quarantined.reduce((n, q) => n + q.size, 0),
   };
+}
+
+/** Unexpired leases whose holder is gone from this host (killed, or it could not release). */
+function releaseGoneHolders(store: Store, o: { now: number; host: string; dryRun: boolean; alive: (l: LeaseRow) => boolean }): LeaseRow[] {
+  const gone: LeaseRow[] = [];
+  for (const l of listLeases(store).filter((row) => row.expiresAt > o.now && !o.alive(row))) {
+    if (!o.dryRun) {
+      try {
+        releaseLease(store, l, { reason: `cleanup: holder ${l.owner} is no longer running on ${o.host}` });
+      } catch (err) {
+        if (err instanceof StaleFenceError) continue;
+        throw err;
+      }
+    }
+    gone.push(l);
+  }
+  return gone;
+}
+
+/** Each partial in use, resumable or orphan; orphans (and resumables when asked) removed. */
+async function sortPartials(store: Store, root: string, o: { dryRun: boolean; removeResumable: boolean; alive: (l: LeaseRow) => boolean }): Promise<CleanupPartial[]> {
+  const live = listLeases(store).filter(o.alive);
+  const liveShards = new Set(live.map((l) => l.shardId));
+  const liveClaims = new Set(live.map((l) => `${l.planId}/${l.index}/${l.fence}`));
+  const leased = new Set(leasedBlobs(store).filter((b) => liveShards.has(b.shardId)).map((b) => b.blob));
+  const needed = new Set(neededBlobs(store).map((r) => `${repoFolderName(r.repo)}/${r.blob}`));
+  // A claim's own partial is in use only while that very claim (plan, shard, fence) holds a live
+  // lease; the legacy shared name while any live lease's shard has its blob.
+  const inUse = (p: PartialFile): boolean => (p.claim ? liveClaims.has(`${p.claim.planId}/${p.claim.index}/${p.claim.fence}`) : !p.superseded && leased.has(p.blob));
+
+  const partials: CleanupPartial[] = [];
+  for (const p of await findPartials({ root })) {
+    // A partial a takeover moved aside is never resumed: its bytes went into the new holder's.
+    const verdict: PartialVerdict = inUse(p) ? 'in-use' : !p.superseded && needed.has(`${p.repoFolder}/${p.blob}`) ? 'resumable' : 'orphan';
+    const remove = verdict === 'orphan' || (verdict === 'resumable' && o.removeResumable);
+    if (remove && !o.dryRun) await rm(p.path, { force: true });
+    partials.push({ ...p, verdict, removed: remove });
+  }
+  return partials;
+}
+
+/** The quarantined blobs, removed unless dry run. */
+async function emptyQuarantine(root: string, dryRun: boolean): Promise<{ path: string; size: number }[]> {
+  // A symlink planted at `_hfhpc/quarantine` (or `_hfhpc`) would turn this into deleting files
+  // outside the root: the folders must be real ones, and no link below is followed.
+  const qdir = quarantineDir(root);
+  // fast-glob is loaded when this runs, not when @hfhpc/ops is imported (status never needs it).
+  const { default: fg } = await import('fast-glob');
+  const quarantined = (await new CacheDirs(root).check(qdir))
+    ? await fg('**/*', { cwd: qdir, absolute: true, onlyFiles: true, followSymbolicLinks: false, stats: true, suppressErrors: true })
+    : [];
+  for (const q of quarantined) {
+    if (!dryRun) await rm(q.path, { force: true });
+  }
+  return quarantined.map((q) => ({ path: q.path, size: q.stats?.size ?? 0 }));
 }

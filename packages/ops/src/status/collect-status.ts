@@ -1,6 +1,6 @@
 import type { Store } from '@hfhpc/core';
 import { readStatus } from './read-status.js';
-import { ownerTaskKey, reconcileSlurm, type SchedulerJobState } from './slurm-view.js';
+import { ownerTaskKey, reconcileSlurm, type SchedulerJobState } from './reconcile-slurm.js';
 import type { StatusReport } from './status-types.js';
 
 /** The part of the planner's `Scheduler` that status needs. */

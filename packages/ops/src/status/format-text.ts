@@ -22,7 +22,28 @@ export function formatStatusText(report: StatusReport, options: FormatStatusOpti
   const out: string[] = [];
   out.push(`plan ${report.plan_id} · ${report.state} · ${report.generated_at}`);
   out.push('');
+  out.push(...datasetTable(report));
+  out.push(
+    report.rate_source === 'samples'
+      ? `rate: bytes written over the last ${report.rate_window_s} s`
+      : `rate: files verified over the last ${report.rate_window_s} s`,
+  );
+  if (report.throttle) {
+    out.push(`throttle: Hub requests paused until ${report.throttle.not_before}${report.throttle.reason ? ` (${report.throttle.reason})` : ''}`);
+  }
 
+  const c = report.shard_counts;
+  out.push('');
+  out.push(`shards: ${c.pending} pending · ${c.running} running · ${c.done} done · ${c.failed} failed (${report.shards.length})`);
+  out.push(...shardLines(report.shards.filter((s) => s.state === 'running'), maxShards, (s) => runningLine(s, now)));
+  out.push(...shardLines(report.shards.filter((s) => s.state === 'failed'), maxShards, failedLine));
+  if (report.failures.length) out.push('', ...failureLines(report, maxGroups));
+  if (report.slurm) out.push('', ...slurmLines(report.slurm));
+  return `${out.join('\n')}\n`;
+}
+
+/** One row per dataset and the total. */
+function datasetTable(report: StatusReport): string[] {
   const rows = [['DATASET', 'REVISION', 'FILES', 'FAILED', 'BYTES', '%', 'RATE', 'ETA', 'STATE']];
   for (const d of report.datasets) {
     rows.push([
@@ -49,35 +70,21 @@ export function formatStatusText(report: StatusReport, options: FormatStatusOpti
     etaText(report.eta_s, report.state),
     report.state,
   ]);
-  out.push(...textTable(rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l']));
-  out.push(
-    report.rate_source === 'samples'
-      ? `rate: bytes written over the last ${report.rate_window_s} s`
-      : `rate: files verified over the last ${report.rate_window_s} s`,
-  );
-  if (report.throttle) {
-    out.push(`throttle: Hub requests paused until ${report.throttle.not_before}${report.throttle.reason ? ` (${report.throttle.reason})` : ''}`);
-  }
+  return textTable(rows, ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'l']);
+}
 
-  const c = report.shard_counts;
-  out.push('');
-  out.push(`shards: ${c.pending} pending · ${c.running} running · ${c.done} done · ${c.failed} failed (${report.shards.length})`);
-  out.push(...shardLines(report.shards.filter((s) => s.state === 'running'), maxShards, (s) => runningLine(s, now)));
-  out.push(...shardLines(report.shards.filter((s) => s.state === 'failed'), maxShards, failedLine));
-
-  if (report.failures.length) {
-    out.push('');
-    const failed = report.totals.files_failed;
-    out.push(`failures: ${failed} file${failed === 1 ? '' : 's'}${report.failures_truncated ? ` (causes from the first ${report.failures.length})` : ''}`);
-    for (const g of report.failure_groups.slice(0, maxGroups)) {
-      out.push(`  ${g.count} × ${g.cause}`);
-      for (const e of g.examples) out.push(`      ${e}`);
-    }
-    if (report.failure_groups.length > maxGroups) out.push(`  … ${report.failure_groups.length - maxGroups} more causes (status --json lists the files)`);
-    out.push('  fix the cause, then `hfhpc plan --resubmit-failed` re-runs only the failed shards');
+/** Failed files grouped by cause, a few examples each, and what to do. */
+function failureLines(report: StatusReport, maxGroups: number): string[] {
+  const out: string[] = [];
+  const failed = report.totals.files_failed;
+  out.push(`failures: ${failed} file${failed === 1 ? '' : 's'}${report.failures_truncated ? ` (causes from the first ${report.failures.length})` : ''}`);
+  for (const g of report.failure_groups.slice(0, maxGroups)) {
+    out.push(`  ${g.count} × ${g.cause}`);
+    for (const e of g.examples) out.push(`      ${e}`);
   }
-  if (report.slurm) out.push('', ...slurmLines(report.slurm));
-  return `${out.join('\n')}\n`;
+  if (report.failure_groups.length > maxGroups) out.push(`  … ${report.failure_groups.length - maxGroups} more causes (status --json lists the files)`);
+  out.push('  fix the cause, then `hfhpc plan --resubmit-failed` re-runs only the failed shards');
+  return out;
 }
 
 function shardLines(shards: ShardStatus[], max: number, line: (s: ShardStatus) => string): string[] {
@@ -90,8 +97,8 @@ function runningLine(s: ShardStatus, now: number): string {
   const bytes = `${formatBytes(s.bytes_done)}/${formatBytes(s.bytes)}`;
   let lease = 'no lease';
   if (s.lease_expires_at) {
-    const left = Date.parse(s.lease_expires_at) - now;
-    lease = s.lease_expired ? `lease EXPIRED ${duration(-left)} ago (task gone? \`hfhpc cleanup\`)` : `lease expires in ${duration(left)}`;
+    const leftMs = Date.parse(s.lease_expires_at) - now;
+    lease = s.lease_expired ? `lease EXPIRED ${duration(-leftMs)} ago (task gone? \`hfhpc cleanup\`)` : `lease expires in ${duration(leftMs)}`;
   }
   return `  running #${s.index}  ${bytes}  ${s.files_done}/${s.files} files  ${s.owner ?? '-'}  ${lease}  attempt ${s.attempts}`;
 }

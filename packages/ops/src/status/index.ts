@@ -3,8 +3,8 @@ export { collectStatus, type CollectStatusParams, type JobStateSource } from './
 export { formatStatusText, type FormatStatusOptions } from './format-text.js';
 export { formatStatusPrometheus } from './format-prometheus.js';
 export { RateTracker } from './rate-tracker.js';
-export { reconcileSlurm, ownerTaskKey, type SchedulerJobState } from './slurm-view.js';
+export { reconcileSlurm, ownerTaskKey, type SchedulerJobState } from './reconcile-slurm.js';
 export { failureCause, groupFailures } from './failure-groups.js';
 export type * from './status-types.js';
 export { planDefaults, type PlanDefaults } from './plan-defaults.js';
-export { slurmJobStates } from './slurm-source.js';
+export { slurmJobStates } from './slurm-job-states.js';

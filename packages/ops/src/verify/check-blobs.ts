@@ -66,65 +66,75 @@ export interface CheckBlobsParams {
  */
 export async function checkBlobs(params: CheckBlobsParams): Promise<BlobResult[]> {
   const { checks, concurrency = 4, onProgress, onResult, signal } = params;
-  const progress: VerifyProgress = {
-    blobsDone: 0,
-    blobsTotal: checks.length,
-    bytesDone: 0,
-    bytesTotal: checks.reduce((s, c) => s + c.size, 0),
-    bad: 0,
+  const run: JudgeRun = {
+    progress: { blobsDone: 0, blobsTotal: checks.length, bytesDone: 0, bytesTotal: checks.reduce((s, c) => s + c.size, 0), bad: 0 },
+    byInode: new Map<string, Promise<string>>(),
+    onProgress,
+    signal,
   };
-  const byInode = new Map<string, Promise<string>>();
-
-  type Judged = Omit<BlobResult, 'check'>;
-  const judge = async (check: BlobCheck): Promise<Judged> => {
-    let st;
-    try {
-      st = await stat(check.path, { bigint: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { verdict: { status: 'missing' }, shared: false, bytesHashed: 0, unchanged: false };
-      throw err;
-    }
-    if (!st.isFile()) return { verdict: { status: 'not-a-file' }, shared: false, bytesHashed: 0, unchanged: false };
-    const fingerprint: BlobFingerprint = { size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino, dev: st.dev };
-    if (fingerprint.size !== check.size) return { verdict: { status: 'size-mismatch', actualSize: fingerprint.size }, shared: false, bytesHashed: 0, fingerprint, unchanged: false };
-    if (check.recorded && sameFingerprint(fingerprint, check.recorded)) {
-      progress.bytesDone += check.size;
-      return { verdict: { status: 'ok' }, shared: false, bytesHashed: 0, fingerprint, unchanged: true };
-    }
-    const key = `${st.dev}:${st.ino}:${check.kind}`;
-    let digest = byInode.get(key);
-    const shared = digest !== undefined;
-    if (!digest) {
-      digest = hashFile({
-        path: check.path,
-        kind: check.kind,
-        signal,
-        onBytes: (n) => {
-          progress.bytesDone += n;
-          onProgress?.(progress);
-        },
-      }).then((r) => r.hex);
-      byInode.set(key, digest);
-    } else {
-      // A second name for bytes already read: count it as done without reading again.
-      progress.bytesDone += check.size;
-    }
-    const hex = await digest;
-    const verdict: BlobVerdict = hex === check.hex ? { status: 'ok' } : { status: 'hash-mismatch', actualHex: hex };
-    return { verdict, shared, bytesHashed: shared ? 0 : check.size, fingerprint, unchanged: false };
-  };
-
   return runPool({
     items: checks,
     concurrency,
     task: async (check) => {
-      const judged = await judge(check);
-      progress.blobsDone += 1;
-      if (judged.verdict.status !== 'ok') progress.bad += 1;
-      onProgress?.(progress);
+      const judged = await judge(run, check);
+      run.progress.blobsDone += 1;
+      if (judged.verdict.status !== 'ok') run.progress.bad += 1;
+      onProgress?.(run.progress);
       const result: BlobResult = { check, ...judged };
       await onResult?.(result);
       return result;
     },
   });
+}
+
+interface JudgeRun {
+  progress: VerifyProgress;
+  /** One hash per inode and kind: a second name of the same bytes waits for the first. */
+  byInode: Map<string, Promise<string>>;
+  onProgress?: (p: VerifyProgress) => void;
+  signal?: AbortSignal;
+}
+
+type Judged = Omit<BlobResult, 'check'>;
+
+/** The stat first (missing, not a file, wrong size, unchanged since recorded), then the hash. */
+async function judge(run: JudgeRun, check: BlobCheck): Promise<Judged> {
+  let st;
+  try {
+    st = await stat(check.path, { bigint: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { verdict: { status: 'missing' }, shared: false, bytesHashed: 0, unchanged: false };
+    throw err;
+  }
+  if (!st.isFile()) return { verdict: { status: 'not-a-file' }, shared: false, bytesHashed: 0, unchanged: false };
+  const fingerprint: BlobFingerprint = { size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino, dev: st.dev };
+  if (fingerprint.size !== check.size) return { verdict: { status: 'size-mismatch', actualSize: fingerprint.size }, shared: false, bytesHashed: 0, fingerprint, unchanged: false };
+  if (check.recorded && sameFingerprint(fingerprint, check.recorded)) {
+    run.progress.bytesDone += check.size;
+    return { verdict: { status: 'ok' }, shared: false, bytesHashed: 0, fingerprint, unchanged: true };
+  }
+  const { digest, shared } = digestOf(run, check, `${st.dev}:${st.ino}:${check.kind}`);
+  const hex = await digest;
+  const verdict: BlobVerdict = hex === check.hex ? { status: 'ok' } : { status: 'hash-mismatch', actualHex: hex };
+  return { verdict, shared, bytesHashed: shared ? 0 : check.size, fingerprint, unchanged: false };
+}
+
+function digestOf(run: JudgeRun, check: BlobCheck, key: string): { digest: Promise<string>; shared: boolean } {
+  const known = run.byInode.get(key);
+  if (known) {
+    // A second name for bytes already read: count it as done without reading again.
+    run.progress.bytesDone += check.size;
+    return { digest: known, shared: true };
+  }
+  const digest = hashFile({
+    path: check.path,
+    kind: check.kind,
+    signal: run.signal,
+    onBytes: (n) => {
+      run.progress.bytesDone += n;
+      run.onProgress?.(run.progress);
+    },
+  }).then((r) => r.hex);
+  run.byInode.set(key, digest);
+  return { digest, shared: false };
 }

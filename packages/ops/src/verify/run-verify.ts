@@ -13,14 +13,13 @@ import {
   repoFolderName,
   resetFile,
   UsageError,
-  type BlobVerification,
   type NewBlobVerification,
   type PlanFileRow,
   type Store,
 } from '@hfhpc/core';
 import { checkBlobs, type BlobCheck, type BlobResult, type BlobVerdict, type VerifyProgress } from './check-blobs.js';
-import { checkSnapshotLink } from './check-link.js';
-import { findUnplannedBlobs, type UnplannedBlob } from './unplanned-blobs.js';
+import { checkSnapshotLink } from './check-snapshot-link.js';
+import { findUnplannedBlobs, type UnplannedBlob } from './find-unplanned-blobs.js';
 import { quarantineBlob } from './quarantine.js';
 
 export type VerifyProblem = 'missing' | 'not-a-file' | 'size-mismatch' | 'hash-mismatch' | 'broken-link';
@@ -86,18 +85,54 @@ export async function runVerify(params: RunVerifyParams): Promise<VerifyReport> 
   const concurrency = params.concurrency ?? Math.max(2, os.availableParallelism());
   const plan = resolvePlan(store, params.planId);
   const planId = plan.id;
-  if (params.dataset !== undefined) {
-    const repos = planRepos(store, planId);
-    if (!repos.includes(params.dataset)) {
-      throw new UsageError(`dataset ${params.dataset} is not in plan ${planId}`, { hint: `choose one of: ${repos.join(', ')}` });
-    }
-  }
+  checkDataset(store, planId, params.dataset);
   const rows = planFilesOf(store, { planId, repo: params.dataset });
-  const recorded = force ? new Map<string, BlobVerification>() : blobVerificationsOfPlan(store, planId);
+  const recorded = force ? new Map<string, BlobFingerprint>() : blobVerificationsOfPlan(store, planId);
   const done = rows.filter((r) => r.state === 'done');
+  const checks = blobChecks(root, done, recorded);
+  // Nothing is read or moved through a symlinked folder hfhpc did not make (the plan's opt-in aside).
+  const dirs = new CacheDirs(root, { allowSymlinkedDirs: planSymlinkAllowance(plan.options) });
+  for (const repo of new Set(done.map((r) => r.repo))) {
+    const layout = cacheLayout(root, repo);
+    await dirs.check(layout.blobsDir);
+    await dirs.check(layout.snapshotsDir);
+  }
+  const tally = new VerifyTally(store, root, dirs, checks);
+  try {
+    await checkBlobs({ checks: [...checks.values()], concurrency, onProgress, onResult: (r) => tally.judge(r), signal });
+  } finally {
+    tally.flushGood();
+  }
+  const unplanned = await findUnplannedBlobs({ root, rows });
+  return {
+    plan_id: planId,
+    files_checked: done.length,
+    blobs_checked: checks.size,
+    bytes_checked: [...checks.values()].reduce((s, c) => s + c.size, 0),
+    blobs_hashed: tally.blobsHashed,
+    bytes_hashed: tally.bytesHashed,
+    files_ok: tally.filesOk,
+    files_skipped: tally.filesSkipped,
+    files_not_done: rows.length - done.length,
+    bad: tally.bad,
+    unplanned_blobs: unplanned,
+  };
+}
 
-  // One check per blob file (repo folder + etag): files sharing a blob are read once.
-  const checks = new Map<string, BlobCheck & { files: PlanFileRow[]; repo: string; blob: string }>();
+function checkDataset(store: Store, planId: number, dataset: string | undefined): void {
+  if (dataset === undefined) return;
+  const repos = planRepos(store, planId);
+  if (!repos.includes(dataset)) {
+    throw new UsageError(`dataset ${dataset} is not in plan ${planId}`, { hint: `choose one of: ${repos.join(', ')}` });
+  }
+}
+
+type PlannedBlobCheck = BlobCheck & { files: PlanFileRow[]; repo: string; blob: string };
+type BlobFingerprint = NonNullable<BlobCheck['recorded']>;
+
+/** One check per blob file (repo folder + etag): files sharing a blob are read once. */
+function blobChecks(root: string, done: PlanFileRow[], recorded: Map<string, BlobFingerprint>): Map<string, PlannedBlobCheck> {
+  const checks = new Map<string, PlannedBlobCheck>();
   for (const r of done) {
     const blobPath = cacheLayout(root, r.repo).blobPath(r.blob);
     let c = checks.get(blobPath);
@@ -116,73 +151,59 @@ export async function runVerify(params: RunVerifyParams): Promise<VerifyReport> 
     }
     c.files.push(r);
   }
-  // Nothing is read or moved through a symlinked folder hfhpc did not make (the plan's opt-in aside).
-  const dirs = new CacheDirs(root, { allowSymlinkedDirs: planSymlinkAllowance(plan.options) });
-  for (const repo of new Set(done.map((r) => r.repo))) {
-    const layout = cacheLayout(root, repo);
-    await dirs.check(layout.blobsDir);
-    await dirs.check(layout.snapshotsDir);
-  }
-  const bad: VerifyBadFile[] = [];
-  let good: NewBlobVerification[] = [];
-  let filesOk = 0;
-  let filesSkipped = 0;
-  let blobsHashed = 0;
-  let bytesHashed = 0;
-  const flushGood = (): void => {
-    recordBlobVerified(store, good);
-    good = [];
-  };
-  const markBad = (f: PlanFileRow, b: Omit<VerifyBadFile, 'repo' | 'path' | 'blob'>): void => {
-    bad.push({ repo: f.repo, path: f.path, blob: f.blob, ...b });
-    resetFile(store, { fileId: f.id, reason: `verify: ${b.detail}` });
-  };
+  return checks;
+}
 
-  // Each blob is acted on as soon as it is judged, so an interrupted verify keeps what it did.
-  const onResult = async (result: BlobResult): Promise<void> => {
+/** Acts on each blob as soon as it is judged, so an interrupted verify keeps what it did. */
+class VerifyTally {
+  readonly bad: VerifyBadFile[] = [];
+  private good: NewBlobVerification[] = [];
+  filesOk = 0;
+  filesSkipped = 0;
+  blobsHashed = 0;
+  bytesHashed = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly root: string,
+    private readonly dirs: CacheDirs,
+    private readonly checks: Map<string, PlannedBlobCheck>,
+  ) {}
+
+  async judge(result: BlobResult): Promise<void> {
     const { check, verdict } = result;
-    const c = checks.get(check.path)!;
+    const c = this.checks.get(check.path)!;
     if (result.bytesHashed > 0) {
-      blobsHashed++;
-      bytesHashed += result.bytesHashed;
+      this.blobsHashed++;
+      this.bytesHashed += result.bytesHashed;
     }
-    if (verdict.status !== 'ok') {
-      forgetBlobVerified(store, [{ repo: c.repo, blob: c.blob }]);
-      const quarantined = verdict.status === 'missing' ? null : await quarantineBlob({ root, blobPath: c.path, repoFolder: repoFolderName(c.repo), dirs });
-      for (const f of c.files) markBad(f, { problem: verdict.status, detail: describe(verdict, c), quarantined_to: quarantined });
-      return;
-    }
-    if (result.unchanged) filesSkipped += c.files.length;
-    else good.push({ repo: c.repo, blob: c.blob, source: 'verify', ...result.fingerprint! });
+    if (verdict.status !== 'ok') return this.badBlob(c, verdict);
+    if (result.unchanged) this.filesSkipped += c.files.length;
+    else this.good.push({ repo: c.repo, blob: c.blob, source: 'verify', ...result.fingerprint! });
     for (const f of c.files) {
-      const layout = cacheLayout(root, f.repo);
-      const linkPath = layout.snapshotPath(f.commit_sha, f.path);
+      const linkPath = cacheLayout(this.root, f.repo).snapshotPath(f.commit_sha, f.path);
       const problem = await checkSnapshotLink({ linkPath, blobPath: c.path });
-      if (problem) markBad(f, { problem: 'broken-link', detail: `snapshot link ${problem}: ${linkPath}`, quarantined_to: null });
-      else filesOk++;
+      if (problem) this.markBad(f, { problem: 'broken-link', detail: `snapshot link ${problem}: ${linkPath}`, quarantined_to: null });
+      else this.filesOk++;
     }
-    if (good.length >= 500) flushGood();
-  };
-  try {
-    await checkBlobs({ checks: [...checks.values()], concurrency, onProgress, onResult, signal });
-  } finally {
-    flushGood();
+    if (this.good.length >= 500) this.flushGood();
   }
 
-  const unplanned = await findUnplannedBlobs({ root, rows });
-  return {
-    plan_id: planId,
-    files_checked: done.length,
-    blobs_checked: checks.size,
-    bytes_checked: [...checks.values()].reduce((s, c) => s + c.size, 0),
-    blobs_hashed: blobsHashed,
-    bytes_hashed: bytesHashed,
-    files_ok: filesOk,
-    files_skipped: filesSkipped,
-    files_not_done: rows.length - done.length,
-    bad,
-    unplanned_blobs: unplanned,
-  };
+  flushGood(): void {
+    recordBlobVerified(this.store, this.good);
+    this.good = [];
+  }
+
+  private async badBlob(c: PlannedBlobCheck, verdict: Exclude<BlobVerdict, { status: 'ok' }>): Promise<void> {
+    forgetBlobVerified(this.store, [{ repo: c.repo, blob: c.blob }]);
+    const quarantined = verdict.status === 'missing' ? null : await quarantineBlob({ root: this.root, blobPath: c.path, repoFolder: repoFolderName(c.repo), dirs: this.dirs });
+    for (const f of c.files) this.markBad(f, { problem: verdict.status, detail: describe(verdict, c), quarantined_to: quarantined });
+  }
+
+  private markBad(f: PlanFileRow, b: Omit<VerifyBadFile, 'repo' | 'path' | 'blob'>): void {
+    this.bad.push({ repo: f.repo, path: f.path, blob: f.blob, ...b });
+    resetFile(this.store, { fileId: f.id, reason: `verify: ${b.detail}` });
+  }
 }
 
 function describe(v: BlobVerdict, c: BlobCheck): string {

@@ -31,8 +31,8 @@ const defaultFs: DownloadFs = nodeFs;
 
 /**
  * From this size on, `hashThread: 'auto'` hashes on a worker thread (below it, a thread hop costs
- * more than it saves). Since chunks move to the worker without a copy, 1 MiB pays: 400 × 10 MB
- * with 8 at once went from 460–494 to 552–577 MB/s (main thread 7.2 → 4.3 CPU s).
+ * more than it saves). Since chunks move to the worker without a copy, 1 MiB pays: it raised
+ * throughput and took CPU off the main thread (figures in docs/benchmarks.md).
  */
 export const THREADED_HASH_MIN_BYTES = 1024 * 1024;
 

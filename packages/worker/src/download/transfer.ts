@@ -7,7 +7,7 @@ import { runAttempt, type AttemptOutcome } from './attempt.js';
 import type { BlobHasher } from './blob-hash.js';
 import { nextStep, initialRetryState, type BlobRef, type NextStep, type Outcome, type RetryState } from './next-step.js';
 import { openOwnPartial } from './own-partial.js';
-import { resumePartial } from './partial-file.js';
+import { resumePartial } from './resume-partial.js';
 import { publishBlob, removeIfPresent } from './publish-blob.js';
 import { liveOffset, restartFromZero, type TransferState } from './transfer-state.js';
 import type { DownloadBlobParams, DownloadBlobResult, DownloadFs, DownloadGate, DownloadLease, DownloadTimeouts, RetryPolicy } from './types.js';

@@ -1,7 +1,7 @@
 import { lstat } from 'node:fs/promises';
 import { LeaseLostError, StaleFenceError, UnsafeCacheError, UnsafePathError, repoPathProblem, type ShardFile } from '@hfhpc/core';
 import { toDiskError } from '../disk-error.js';
-import { placeSnapshotLink } from '../place-file.js';
+import { placeSnapshotLink } from '../place-snapshot-link.js';
 import { reuseBlob } from '../reuse-blob.js';
 import type { BlobGroup } from './blob-group.js';
 import { isRepoWide, reason } from './failure.js';

@@ -137,8 +137,8 @@ describe('downloadBlob against fakehub', () => {
   });
 
   const knobs: Array<[string, (h: FakeHub) => FaultHandle[]]> = [
-    ['429 (Retry-After seconds)', (h) => [h.faults.rateLimit({ endpoint: 'resolve', count: 1, retryAfter: 2 })]],
-    ['429 (HTTP-date)', (h) => [h.faults.rateLimit({ endpoint: 'resolve', count: 1, retryAfter: 2, retryAfterFormat: 'http-date' })]],
+    ['429 (Retry-After seconds)', (h) => [h.faults.rateLimit({ endpoint: 'resolve', count: 1, retryAfterSeconds: 2 })]],
+    ['429 (HTTP-date)', (h) => [h.faults.rateLimit({ endpoint: 'resolve', count: 1, retryAfterSeconds: 2, retryAfterFormat: 'http-date' })]],
     ['503 burst', (h) => [h.faults.serverError({ count: 3 })]],
     ['corrupt bytes', (h) => [h.faults.corruptBytes({ host: 'cdn', offset: 12345 })]],
     ['Range ignored', (h) => [h.faults.dropConnection({ host: 'cdn', afterBytes: 1024 * 1024, count: 1 }), h.faults.ignoreRange({ host: 'cdn', count: 1 })]],
@@ -160,7 +160,7 @@ describe('downloadBlob against fakehub', () => {
 
   it('survives every fault at once', async () => {
     const p = await paramsFor('org/data', BIG, { timeouts: { firstByteMs: 200 }, retry: { baseMs: 1, capMs: 10, maxAttempts: 12 } });
-    hub.faults.rateLimit({ endpoint: 'resolve', count: 1, retryAfter: 1 });
+    hub.faults.rateLimit({ endpoint: 'resolve', count: 1, retryAfterSeconds: 1 });
     hub.faults.serverError({ host: 'hub', count: 2 });
     hub.faults.dropConnection({ host: 'cdn', afterBytes: 1024 * 1024, count: 2 });
     hub.faults.corruptBytes({ host: 'cdn', offset: 4 * 1024 * 1024 });

@@ -13,7 +13,7 @@ import {
   type Claim,
 } from '@hfhpc/core';
 import { ProgressMeter } from '../src/progress-meter.js';
-import { runShard } from '../src/shard-runner.js';
+import { runShard } from '../src/run-shard.js';
 import { DoneRecorder } from '../src/done-recorder.js';
 import type { DownloadFn } from '../src/download-fn.js';
 import { blobOf, bytes, commitOf, fakeDownload, planFixture, type FixtureFile, type PlanFixture } from './helpers/plan-fixture.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
-import { LOCK_HOLDER_PATH, probeSqliteLocking } from '../../src/store/lock-probe.js';
+import { LOCK_HOLDER_PATH, probeSqliteLocking } from '../../src/store/probe-sqlite-locking.js';
 
 let dir: string | undefined;
 afterEach(() => {

@@ -10,7 +10,7 @@ import type { Manifest, SlurmSettings } from './manifest-types.js';
 import { SYMLINKABLE_DIRS, type SymlinkableDir } from './safe-fs.js';
 import { parseSize } from './size.js';
 
-export interface NormaliseParams {
+export interface NormalizeParams {
   /** Absolute manifest path; relative paths resolve against its folder. */
   file: string;
   env: NodeJS.ProcessEnv;
@@ -18,7 +18,7 @@ export interface NormaliseParams {
 }
 
 /** Expand `~` and `$VAR` / `${VAR}`, then resolve against `baseDir`; unset variables are problems. */
-function expandPath(value: string, at: FieldPath, baseDir: string, params: NormaliseParams, problems: ProblemList): string | undefined {
+function expandPath(value: string, at: FieldPath, baseDir: string, params: NormalizeParams, problems: ProblemList): string | undefined {
   if (value.trim() === '') {
     problems.add(at, 'is empty');
     return undefined;
@@ -38,7 +38,7 @@ function expandPath(value: string, at: FieldPath, baseDir: string, params: Norma
   return path.resolve(baseDir, out);
 }
 
-function normaliseSlurm(raw: NonNullable<RawManifest['slurm']>, params: NormaliseParams, problems: ProblemList): SlurmSettings {
+function normalizeSlurm(raw: NonNullable<RawManifest['slurm']>, params: NormalizeParams, problems: ProblemList): SlurmSettings {
   const s: SlurmSettings = { extra: [] };
   s.jobName = raw.job_name;
   s.partition = raw.partition;
@@ -59,14 +59,14 @@ function normaliseSlurm(raw: NonNullable<RawManifest['slurm']>, params: Normalis
   return s;
 }
 
-export interface NormalisedManifest {
+export interface NormalizedManifest {
   manifest: Omit<Manifest, 'path' | 'sha256'>;
-  /** For each normalised dataset, its index in the file (entries without a repo are dropped). */
+  /** For each normalized dataset, its index in the file (entries without a repo are dropped). */
   sourceIndex: number[];
 }
 
 /** Defaults and conversions; values that cannot be converted are problems and left out. */
-export function normaliseManifest(raw: RawManifest, params: NormaliseParams, problems: ProblemList): NormalisedManifest {
+export function normalizeManifest(raw: RawManifest, params: NormalizeParams, problems: ProblemList): NormalizedManifest {
   const sourceIndex: number[] = [];
   const m: Omit<Manifest, 'path' | 'sha256'> = {
     allowPrefixes: raw.allow_prefixes ?? [...DEFAULT_ALLOW_PREFIXES],
@@ -77,7 +77,7 @@ export function normaliseManifest(raw: RawManifest, params: NormaliseParams, pro
     }),
     // Unknown names are reported by the rules step and left out here.
     allowSymlinkedDirs: [...new Set(raw.allow_symlinked_dirs ?? [])].filter((d): d is SymlinkableDir => (SYMLINKABLE_DIRS as readonly string[]).includes(d)),
-    slurm: raw.slurm ? normaliseSlurm(raw.slurm, params, problems) : { extra: [] },
+    slurm: raw.slurm ? normalizeSlurm(raw.slurm, params, problems) : { extra: [] },
   };
   if (raw.root !== undefined) m.root = expandPath(raw.root, ['root'], path.dirname(params.file), params, problems);
   if (m.root === undefined) delete m.root;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { CacheDirs, UnsafeCacheError, cacheLayout } from '@hfhpc/core';
-import { placeSnapshotLink } from '../src/place-file.js';
+import { placeSnapshotLink } from '../src/place-snapshot-link.js';
 
 const commit = 'a'.repeat(40);
 const blob = 'b'.repeat(64);

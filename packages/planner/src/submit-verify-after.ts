@@ -4,7 +4,7 @@ import { DEFAULT_HFHPC_BIN, planDir, sbatchResources, type PlanSlurmSettings } f
 import { renderVerifySbatch } from './sbatch/render.js';
 import { readSbatchTemplate } from './sbatch/template.js';
 import { verifyCommand } from './sbatch/work-command.js';
-import { writeSbatchScript } from './sbatch/write-script.js';
+import { writeSbatchScript } from './sbatch/write-sbatch-script.js';
 import type { Scheduler } from '@hfhpc/scheduler';
 
 export interface SubmitVerifyAfterParams {

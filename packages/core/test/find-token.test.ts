@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { AuthError } from '../src/errors.js';
 import { clearSecrets, redact } from '../src/secrets.js';
-import { findToken } from '../src/token.js';
+import { findToken } from '../src/find-token.js';
 
 const T_ENV = 'hf_envTokenAAAAAAAAAAAAAAAAAAAAAAAA';
 const T_LEGACY = 'hf_legacyTokenBBBBBBBBBBBBBBBBBBBBBB';
