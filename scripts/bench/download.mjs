@@ -101,7 +101,7 @@ function threadTimes(pid, into) {
       const close = stat.lastIndexOf(')');
       const comm = stat.slice(stat.indexOf('(') + 1, close);
       const fields = stat.slice(close + 2).split(' ');
-      into.set(tid, { comm, user: Number(fields[11]) / TICK, system: Number(fields[12]) / TICK, start: Number(fields[19]) });
+      into.set(tid, { comm, user: Number(fields[11]) / TICK, system: Number(fields[12]) / TICK });
     } catch {
       /* the thread (or the process) is gone: its last sample stays */
     }
@@ -131,21 +131,23 @@ function watchProcess(pid) {
 
 /**
  * Threads grouped by role. Node names every thread `node`, so: the main thread is the one whose
- * tid is the pid; the hash threads name themselves `hfhpc-hash`; V8's platform threads (GC
- * helpers, compilers) are made while node starts, before any JavaScript runs, i.e. with the
- * earliest start time (±2 clock ticks); the rest are libuv's pool (made at the first fs call),
- * node's inspector signal thread, and in curl/aria2c their resolver threads.
+ * tid is the pid; the hash threads name themselves `hfhpc-hash`; libuv's pool is made last, at
+ * the first fs call, after V8's platform threads (GC helpers, compilers) and node's inspector
+ * thread, which exist before any JavaScript runs: of the other threads in tid (creation) order,
+ * the last UV_THREADPOOL_SIZE (default 4) are the pool. curl and aria2c name no threads: their
+ * extra threads (resolvers) are listed by name.
  */
 function groupThreads(pid, threads) {
-  const others = [...threads].filter(([tid, t]) => Number(tid) !== pid && t.comm !== 'hfhpc-hash');
-  const firstStart = Math.min(...others.map(([, t]) => t.start));
+  const poolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  const unnamed = [...threads.keys()].filter((tid) => Number(tid) !== pid && threads.get(tid).comm === 'node').sort((a, b) => Number(a) - Number(b));
+  const pool = new Set(unnamed.slice(-poolSize));
   const groups = {};
   for (const [tid, t] of threads) {
     const role =
       Number(tid) === pid ? 'main' :
       t.comm === 'hfhpc-hash' ? 'hash' :
-      t.comm === 'node' && t.start <= firstStart + 2 ? 'V8 platform' :
-      t.comm === 'node' ? 'libuv pool' :
+      pool.has(tid) ? 'libuv pool' :
+      t.comm === 'node' ? 'V8 platform' :
       t.comm;
     const g = (groups[role] ??= { user: 0, system: 0, threads: 0 });
     g.user += t.user;
