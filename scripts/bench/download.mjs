@@ -4,15 +4,16 @@
 //   B. many 10 MB LFS files: hfhpc work --concurrency 8 vs `aria2c -j8 -i urls` (unverified)
 //   C. peak RSS of one worker with 8 concurrent multi-GB streams
 // Each hfhpc round plans into a fresh root (`hfhpc plan`, not timed) and times `hfhpc work`.
-// Besides wall-clock MB/s it prints the CPU seconds of each process (all its threads, from
-// /proc/<pid>/stat) and of fakehub during the run: on 2 shared cores the CPU, not the network,
+// Besides wall-clock MB/s it prints the CPU seconds of each process, user and system per thread
+// group (main, hash, libuv pool, V8 platform: each thread's last /proc/<pid>/task/<tid>/stat
+// sample), and fakehub's separately (not counted): on 2 shared cores the CPU, not the network,
 // is the limit, and CPU time moves far less with the machine's noise than wall-clock time.
 // Ratios are given for the medians and for the best run of each side (interference only ever
 // slows a run down, so the best runs are the least disturbed).
 //   npm run bench -- download [--size 2GiB] [--runs 5] [--files 400] [--file-size 10MB]
 //                             [--many-runs 3] [--streams 8] [--stream-size 1GiB] [--skip A,B,C]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,10 +87,35 @@ function cpuSeconds(pid) {
   }
 }
 
-/** Peak RSS (VmHWM) and CPU of a running process, polled until it exits (the last read counts). */
+/** utime and stime (seconds) and the thread name of every thread of `pid`, keyed by tid. */
+function threadTimes(pid, into) {
+  let tids;
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const comm = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      into.set(tid, { comm, user: Number(fields[11]) / TICK, system: Number(fields[12]) / TICK });
+    } catch {
+      /* the thread (or the process) is gone: its last sample stays */
+    }
+  }
+}
+
+/**
+ * Peak RSS (VmHWM), CPU and, with `perThread`, each thread's user and system CPU of a running
+ * process, polled until it exits (the last sample of each thread counts).
+ */
 function watchProcess(pid) {
   let peak = 0;
   let cpu = 0;
+  const threads = new Map();
   const timer = setInterval(() => {
     try {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -98,8 +124,53 @@ function watchProcess(pid) {
       /* exited */
     }
     cpu = cpuSeconds(pid) ?? cpu;
+    threadTimes(pid, threads);
   }, 25);
-  return () => (clearInterval(timer), { rss: peak, cpu });
+  return () => (clearInterval(timer), { rss: peak, cpu, threads: groupThreads(pid, threads) });
+}
+
+/**
+ * Threads grouped by role. Node names every thread `node`, so: the main thread is the one whose
+ * tid is the pid; the hash threads name themselves `hfhpc-hash`; libuv's pool is made last, at
+ * the first fs call, after V8's platform threads (GC helpers, compilers) and node's inspector
+ * thread, which exist before any JavaScript runs: of the other threads in tid (creation) order,
+ * the last UV_THREADPOOL_SIZE (default 4) are the pool. curl and aria2c name no threads: their
+ * extra threads (resolvers) are listed by name.
+ */
+function groupThreads(pid, threads) {
+  const poolSize = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  const unnamed = [...threads.keys()].filter((tid) => Number(tid) !== pid && threads.get(tid).comm === 'node').sort((a, b) => Number(a) - Number(b));
+  const pool = new Set(unnamed.slice(-poolSize));
+  const groups = {};
+  for (const [tid, t] of threads) {
+    const role =
+      Number(tid) === pid ? 'main' :
+      t.comm === 'hfhpc-hash' ? 'hash' :
+      pool.has(tid) ? 'libuv pool' :
+      t.comm === 'node' ? 'V8 platform' :
+      t.comm;
+    const g = (groups[role] ??= { user: 0, system: 0, threads: 0 });
+    g.user += t.user;
+    g.system += t.system;
+    g.threads += 1;
+  }
+  return groups;
+}
+
+/** Each thread group's median user and system CPU seconds per `unit` bytes over `rows`. */
+function threadTable(rows, unitBytes, unitName) {
+  const roles = [...new Set(rows.flatMap((r) => Object.keys(r.threads ?? {})))];
+  const order = ['main', 'hash', 'libuv pool', 'V8 platform'];
+  roles.sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
+  const parts = roles.map((role) => {
+    const u = median(rows.map((r) => r.threads?.[role]?.user ?? 0)) / unitBytes;
+    const s = median(rows.map((r) => r.threads?.[role]?.system ?? 0)) / unitBytes;
+    const n = Math.max(...rows.map((r) => r.threads?.[role]?.threads ?? 0));
+    return `${role} (${n}) ${fmt(u, 2)}u+${fmt(s, 2)}s`;
+  });
+  const u = median(rows.map((r) => Object.values(r.threads ?? {}).reduce((a, g) => a + g.user, 0))) / unitBytes;
+  const s = median(rows.map((r) => Object.values(r.threads ?? {}).reduce((a, g) => a + g.system, 0))) / unitBytes;
+  return { text: `user ${fmt(u, 2)} + system ${fmt(s, 2)} = ${fmt(u + s, 2)} CPU s per ${unitName} [${parts.join(', ')}]`, total: u + s };
 }
 
 let hubPid;
@@ -108,15 +179,15 @@ function spawnTimed(cmd, args, env = process.env) {
     const hub0 = cpuSeconds(hubPid) ?? 0;
     const t0 = performance.now();
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
-    const stop = watchProcess(child.pid);
+    const stop = watchProcess(child.pid, true);
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('exit', (code) => {
       const ms = performance.now() - t0;
-      const { rss, cpu } = stop();
+      const { rss, cpu, threads } = stop();
       const hubCpu = (cpuSeconds(hubPid) ?? 0) - hub0;
       if (code !== 0) reject(new Error(`${cmd} ${args.slice(0, 3).join(' ')} … exited ${code}:\n${stderr.slice(-2000)}`));
-      else resolvePromise({ ms, rss, cpu, hubCpu });
+      else resolvePromise({ ms, rss, cpu, hubCpu, threads });
     });
   });
 }
@@ -161,7 +232,11 @@ async function aria2Run(hubUrl, tag) {
 const hub = await startFakehub();
 hubPid = hub.child.pid;
 const best = (xs) => Math.max(...xs);
-const cpuLine = (r) => `CPU ${fmt(r.cpu, 2)} s, fakehub ${fmt(r.hubCpu, 2)} s`;
+const threadSum = (r, k) => Object.values(r.threads ?? {}).reduce((a, g) => a + g[k], 0);
+const cpuLine = (r) =>
+  `CPU ${fmt(r.cpu, 2)} s (user ${fmt(threadSum(r, 'user'), 2)}, system ${fmt(threadSum(r, 'system'), 2)}; ` +
+  Object.entries(r.threads ?? {}).map(([role, g]) => `${role} ${fmt(g.user + g.system, 2)}`).join(', ') +
+  `), fakehub ${fmt(r.hubCpu, 2)} s`;
 const report = [];
 try {
   // Warm-up: the first resolve of each file makes fakehub hash it (cached per machine).
@@ -181,10 +256,15 @@ try {
     const cs = rows.curl.map((r) => mbps(size, r.ms));
     const [h, c] = [median(hs), median(cs)];
     const gib = size / 2 ** 30;
+    const ht = threadTable(rows.hfhpc, gib, 'GiB');
+    const ct = threadTable(rows.curl, gib, 'GiB');
     report.push(
       `A. one ${values.size} LFS file: hfhpc work ${fmt(h)} MB/s (verified, placed, recorded) vs curl ${fmt(c)} MB/s: ratio ${fmt(h / c, 2)} (best runs ${fmt(best(hs))} / ${fmt(best(cs))} = ${fmt(best(hs) / best(cs), 2)}; target ≥ 0.90); ` +
-        `CPU s per GiB (median): hfhpc ${fmt(median(rows.hfhpc.map((r) => r.cpu)) / gib, 2)}, curl ${fmt(median(rows.curl.map((r) => r.cpu)) / gib, 2)}, fakehub ${fmt(median([...rows.hfhpc, ...rows.curl].map((r) => r.hubCpu)) / gib, 2)}; ` +
-        `hfhpc peak RSS ${fmt(Math.max(...rows.hfhpc.map((r) => r.rss)) / MiB)} MiB`,
+        `hfhpc peak RSS ${fmt(Math.max(...rows.hfhpc.map((r) => r.rss)) / MiB)} MiB\n` +
+        `   CPU, medians over ${runs} runs (per thread group: threads, user u + system s):\n` +
+        `   hfhpc work: ${ht.text}\n` +
+        `   curl:       ${ct.text}\n` +
+        `   ratio hfhpc / curl: ${fmt(ht.total / ct.total, 2)} (target ≤ 2.00); fakehub (other process, not counted) ${fmt(median([...rows.hfhpc, ...rows.curl].map((r) => r.hubCpu)) / gib, 2)} s per GiB`,
     );
   }
 
@@ -203,9 +283,13 @@ try {
     const as = rows.aria2c.map((r) => mbps(total, r.ms));
     const [h, a] = [median(hs), median(as)];
     const gb = total / 1e9;
+    const ht = threadTable(rows.hfhpc, gb, 'GB');
+    const at = threadTable(rows.aria2c, gb, 'GB');
     report.push(
-      `B. ${fileCount} × ${values['file-size']} LFS files: hfhpc work --concurrency 8 ${fmt(h)} MB/s vs aria2c -j8 ${fmt(a)} MB/s: ratio ${fmt(h / a, 2)} (best runs ${fmt(best(hs))} / ${fmt(best(as))} = ${fmt(best(hs) / best(as), 2)}; target ≥ 1.50); ` +
-        `CPU s per GB (median): hfhpc ${fmt(median(rows.hfhpc.map((r) => r.cpu)) / gb, 2)}, aria2c ${fmt(median(rows.aria2c.map((r) => r.cpu)) / gb, 2)}, fakehub ${fmt(median([...rows.hfhpc, ...rows.aria2c].map((r) => r.hubCpu)) / gb, 2)}`,
+      `B. ${fileCount} × ${values['file-size']} LFS files: hfhpc work --concurrency 8 ${fmt(h)} MB/s vs aria2c -j8 ${fmt(a)} MB/s: ratio ${fmt(h / a, 2)} (best runs ${fmt(best(hs))} / ${fmt(best(as))} = ${fmt(best(hs) / best(as), 2)}; target ≥ 1.50)\n` +
+        `   CPU, medians over ${manyRuns} runs: hfhpc work: ${ht.text}\n` +
+        `   aria2c: ${at.text}\n` +
+        `   ratio hfhpc / aria2c ${fmt(ht.total / at.total, 2)}; fakehub ${fmt(median([...rows.hfhpc, ...rows.aria2c].map((r) => r.hubCpu)) / gb, 2)} s per GB`,
     );
   }
 

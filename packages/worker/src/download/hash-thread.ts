@@ -3,7 +3,7 @@
 // the two overlap. Each message's memory goes back with its ack. Imports only node and the
 // dependency-free write loop, so a thread starts light.
 import { createHash, type Hash } from 'node:crypto';
-import { writev } from 'node:fs';
+import { writeFileSync, writev } from 'node:fs';
 import { promisify } from 'node:util';
 import { parentPort } from 'node:worker_threads';
 import type { FromHashThread, ToHashThread, WriteFailure } from './hash-thread-protocol.js';
@@ -11,6 +11,13 @@ import { writeAll } from './write-all.js';
 
 if (!parentPort) throw new Error('hash-thread.js runs as a worker thread of the hash worker pool');
 const port = parentPort;
+// Named so `top -H` and per-thread CPU figures (/proc/<pid>/task/*/comm) can tell it from node's
+// other threads, which are all called `node`. Linux only; elsewhere the name stays.
+try {
+  writeFileSync('/proc/thread-self/comm', 'hfhpc-hash');
+} catch {
+  /* not Linux, or /proc not mounted */
+}
 const writevAt = promisify(writev);
 
 const hashes = new Map<number, Hash>();

@@ -14,8 +14,10 @@ import { PoolWorker } from './hash-pool-worker.js';
 import { PoolHash, type PoolBudget } from './pool-hash.js';
 import type { HashAlgorithm, StreamHash } from './stream-hash.js';
 
-const MIN_BATCH = 256 * 1024;
-const MAX_BATCH = 2 * 1024 * 1024;
+// Small enough that a batch is still in the CPU cache when the hash thread reads it and the
+// kernel copies it into the page cache (the socket delivers 64 KiB chunks; a 2 MiB batch was
+// read back from memory twice); large enough that messages stay few.
+const BATCH_BYTES = 256 * 1024;
 
 export interface HashWorkerPoolParams {
   /** Worker threads at most. Default: available cores − 1, between 1 and 4. */
@@ -74,12 +76,11 @@ export class HashWorkerPool {
   }
 
   /**
-   * Bytes a writing hash should gather per batch: half its fair share of the budget (one batch
-   * in flight while the next gathers), from 256 KiB to 2 MiB. Large batches cost the least CPU
-   * per byte; many streams at once get smaller ones so the process stays small.
+   * Bytes a writing hash gathers per batch: 256 KiB however many streams run. What a hash may
+   * have in flight (its fair share of the budget) is what bounds memory, not the batch.
    */
   batchBytes(): number {
-    return Math.min(MAX_BATCH, Math.max(MIN_BATCH, Math.floor(this.acct.budget / Math.max(1, this.acct.live) / 2)));
+    return BATCH_BYTES;
   }
 
   /** Stop every worker (tests, shutdown). Hashes in progress fail. */

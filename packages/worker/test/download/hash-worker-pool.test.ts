@@ -100,15 +100,15 @@ describe('HashWorkerPool', () => {
     }
   });
 
-  it('sizes batches from the fair share of the budget: large for one stream, smaller for many', async () => {
+  it('gathers 256 KiB batches for one stream and for many (the fair share bounds what is in flight)', async () => {
     const shared = new HashWorkerPool({ maxWorkers: 1, stagingBudgetBytes: 8 * 1024 * 1024 });
     try {
       const one = shared.start('sha256');
-      expect(one.batchBytes!()).toBe(2 * 1024 * 1024); // half of 8 MiB, capped at 2 MiB
+      expect(one.batchBytes!()).toBe(256 * 1024);
       const more = Array.from({ length: 7 }, () => shared.start('sha256'));
-      expect(one.batchBytes!()).toBe(512 * 1024); // 8 MiB / 8 hashes / 2
+      expect(one.batchBytes!()).toBe(256 * 1024);
       for (const h of more) h.dispose();
-      expect(one.batchBytes!()).toBe(2 * 1024 * 1024);
+      expect(one.batchBytes!()).toBe(256 * 1024);
       one.dispose();
     } finally {
       await shared.close();
