@@ -54,7 +54,7 @@ export interface WriteTreeParams {
   dirs?: CacheDirs;
 }
 
-/** Write `trees/<commit>.json` in the format current Python clients read (§4.5). */
+/** Write `trees/<commit>.json` in the format current Python clients read (docs/hub-protocol.md §4). */
 export async function writeTree(params: WriteTreeParams): Promise<string> {
   const { root, repo, commit } = params;
   const target = cacheLayout(root, repo).treePath(commit);

@@ -1,5 +1,5 @@
 // Turning a failed HTTP exchange into a decision (retry? wait? re-resolve? give up) and, when
-// giving up, into the typed error the user sees (protocol notes §2.1, §3). Messages name the
+// giving up, into the typed error the user sees (docs/hub-protocol.md §2, §3). Messages name the
 // repo and what to do; they never carry a token, and URLs lose their query (signed CDN URLs).
 import { AuthError, HubError, HubNotFoundError, type HfhpcError } from './errors.js';
 import { headerValue, type HttpHeaders } from './rate-limit-headers.js';

@@ -1,5 +1,5 @@
 // Every file of a dataset at a pinned commit: the recursive tree listing, all pages, without
-// `expand` (protocol §1.2: sizes and LFS sha256 come without it, expanded pages cost the Hub far
+// `expand` (docs/hub-protocol.md §1: sizes and LFS sha256 come without it, expanded pages cost the Hub far
 // more). Entries are untrusted: each is checked for shape and path safety before it is yielded.
 import { HubError } from '../errors.js';
 import { assertSafeRepoPath, repoPathProblem } from '../path-safety.js';

@@ -1,5 +1,5 @@
 // Pin a revision: ask the Hub once which commit a branch or tag points to now
-// (`/api/datasets/{repo}/revision/{rev}`, protocol §1.1), and whether the repo is gated or
+// (`/api/datasets/{repo}/revision/{rev}`, docs/hub-protocol.md §1), and whether the repo is gated or
 // private. Everything later (tree pages, resolves) uses the commit, so a branch that moves
 // during the run changes nothing.
 import { HubError } from '../errors.js';
