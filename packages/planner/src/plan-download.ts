@@ -49,6 +49,12 @@ export interface PlanDownloadParams extends PlanSettingsInput, SubmitSeams {
   submit?: boolean;
   /** `--max-array-size`: used when `scontrol show config` does not say. Default 1001. */
   maxArraySize?: number;
+  /**
+   * Ask `scontrol show config` for MaxArraySize. Default true; false (`run --local`: the local
+   * scheduler has no limit) uses `maxArraySize` without running scontrol, which waits seconds
+   * when Slurm's client is installed but no controller answers.
+   */
+  askSlurm?: boolean;
   /** `--concurrency` / `--lease-ttl` written into the work command (kept for re-submits). Default: none. */
   work?: PlanWorkSettings;
   /** Absolute Node and hfhpc entry the scripts run. Defaults: this Node, the CLI beside this package. */

@@ -6,7 +6,7 @@ import type { PlanDownloadParams } from './plan-download.js';
 import type { PlanInputs } from './plan-inputs.js';
 import type { PlanOutcome } from './plan-outcome.js';
 import { renderPlanScripts } from './render-plan-scripts.js';
-import { detectMaxArraySize } from '@hfhpc/scheduler';
+import { DEFAULT_MAX_ARRAY_SIZE, detectMaxArraySize } from '@hfhpc/scheduler';
 import type { ShardPlan } from './shard.js';
 import { submitScripts } from './submit-scripts.js';
 
@@ -83,7 +83,9 @@ async function writeCacheMeta(p: StorePlanParams): Promise<void> {
 async function writeScripts(p: StorePlanParams, planId: number): Promise<void> {
   const { params, outcome } = p;
   const { config, settings, dirs, env, logger } = p.input;
-  const maxArraySize = await detectMaxArraySize({ exec: params.exec, fallback: params.maxArraySize, env });
+  const maxArraySize = params.askSlurm === false
+    ? (params.maxArraySize ?? DEFAULT_MAX_ARRAY_SIZE)
+    : await detectMaxArraySize({ exec: params.exec, fallback: params.maxArraySize, env });
   const scripts = await renderPlanScripts({
     planId,
     root: config.root,

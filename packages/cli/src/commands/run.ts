@@ -45,6 +45,8 @@ export const command: CommandModule<GlobalArgs, RunArgs> = {
       shardSize: argv['shard-size'],
       // The array's %K: at most -j tasks at once, as on a cluster.
       maxParallel: argv.jobs,
+      // The local scheduler takes any array size: no `scontrol show config` (seconds when no controller answers).
+      askSlurm: false,
       force: argv.force,
       work: { concurrency: argv.concurrency, leaseTtlSeconds: argv['lease-ttl'], progressIntervalSeconds: argv['progress-interval'] },
       // The same hfhpc entry `hfhpc plan` writes into the scripts it renders for a cluster.
