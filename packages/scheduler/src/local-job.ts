@@ -132,16 +132,7 @@ export class LocalJob {
   cancel(index?: number | null): void {
     for (const t of this.#tasks) {
       if (index !== undefined && t.index !== index) continue;
-      if (isTerminal(t.state)) continue;
-      t.cancelled = true;
-      if (t.state === 'PENDING') {
-        t.state = 'CANCELLED';
-        t.reason = 'None';
-        continue;
-      }
-      this.#kill(t, 'SIGTERM');
-      t.killTimer = setTimeout(() => this.#kill(t, 'SIGKILL'), this.#p.killWaitMs);
-      t.killTimer.unref();
+      if (!isTerminal(t.state)) this.#end(t, 'SIGTERM', t.group);
     }
     this.#settle();
   }
@@ -154,18 +145,26 @@ export class LocalJob {
   stop(signal: NodeJS.Signals): void {
     for (const t of this.#tasks) {
       if (isTerminal(t.state)) continue;
-      t.cancelled = true;
-      if (t.state === 'PENDING') {
-        t.state = 'CANCELLED';
-        t.reason = 'None';
-        continue;
+      if (t.killTimer) {
+        t.cancelled = true;
+        continue; // already stopping
       }
-      if (t.killTimer) continue; // already stopping
-      this.#kill(t, signal, false);
-      t.killTimer = setTimeout(() => this.#kill(t, 'SIGKILL'), this.#p.killWaitMs);
-      t.killTimer.unref();
+      this.#end(t, signal, false);
     }
     this.#settle();
+  }
+
+  /** A pending task never starts; a running one gets `signal` (its group, or its own process), then SIGKILL after killWaitMs. */
+  #end(t: Task, signal: NodeJS.Signals, wholeGroup: boolean): void {
+    t.cancelled = true;
+    if (t.state === 'PENDING') {
+      t.state = 'CANCELLED';
+      t.reason = 'None';
+      return;
+    }
+    this.#kill(t, signal, wholeGroup);
+    t.killTimer = setTimeout(() => this.#kill(t, 'SIGKILL'), this.#p.killWaitMs);
+    t.killTimer.unref();
   }
 
   #kill(t: Task, signal: NodeJS.Signals, group = t.group): void {
