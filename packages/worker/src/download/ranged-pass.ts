@@ -33,6 +33,7 @@ export function newPass(r: Ranged, handle: FileHandle, hash: StreamHash, known: 
     adapt: initialAdapt(r.options.connections),
     pulse: () => undefined,
     changed: Promise.resolve(),
+    writeLane: Promise.resolve(),
     hasher: new PrefixHasher({
       onError: (err) => fail(pass, err),
       handle,

@@ -30,6 +30,8 @@ export interface Pass {
   /** Resolves the current wait for a change (a landed batch, a hashed batch, a stop). */
   pulse: () => void;
   changed: Promise<void>;
+  /** Settles when the last queued write to the partial has: the connections write one at a time. */
+  writeLane: Promise<void>;
 }
 
 /** What one ranged transfer carries over all its passes. */
@@ -50,6 +52,17 @@ export function fail(pass: Pass, err: unknown): void {
   pass.error = err;
   pass.stop.abort(err);
   pass.pulse();
+}
+
+/**
+ * Run `write` once the pass's earlier writes have settled. Concurrent writes to one file queue
+ * on its inode lock in the kernel, which spins while it waits: one writer at a time moves the
+ * same bytes for far less CPU (docs/architecture.md, "Parallel ranges").
+ */
+export function serialWrite(pass: Pass, write: () => Promise<void>): Promise<void> {
+  const done = pass.writeLane.then(write);
+  pass.writeLane = done.catch(() => undefined);
+  return done;
 }
 
 /** Resolves at once while the lease is known to be held; else once it is confirmed (one confirm shared by every connection). */

@@ -5,7 +5,7 @@ import { HfhpcError, IntegrityError, classifyHttpFailure } from '@hfhpc/core';
 import type { AttemptOutcome } from './attempt.js';
 import { parseContentRange } from './attempt.js';
 import { openResponse, type OpenedResponse } from './open-response.js';
-import { RangeRefused, fail, writable, type Pass, type Ranged } from './ranged-state.js';
+import { RangeRefused, fail, serialWrite, writable, type Pass, type Ranged } from './ranged-state.js';
 import type { Segment } from './segment-plan.js';
 import { watchStall, type StallWatch } from './stall-watch.js';
 import { writeAll } from './write-all.js';
@@ -140,11 +140,13 @@ class SegmentWriter {
     this.batch = [];
     this.gathered = 0;
     try {
-      // The fence reaches every connection's bytes: no batch once the lease may be gone.
-      await writable(r);
-      // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrown as caught (a connection's or the hash's error)
-      if (pass.error !== undefined) throw pass.error;
-      await writeAll(async (bufs, pos) => (await pass.handle.writev(bufs, pos)).bytesWritten, buffers, segment.start + segment.done);
+      await serialWrite(pass, async () => {
+        // The fence reaches every connection's bytes: no batch once the lease may be gone.
+        await writable(r);
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrown as caught (a connection's or the hash's error)
+        if (pass.error !== undefined) throw pass.error;
+        await writeAll(async (bufs, pos) => (await pass.handle.writev(bufs, pos)).bytesWritten, buffers, segment.start + segment.done);
+      });
     } catch (err) {
       this.writeError = err;
       throw err;

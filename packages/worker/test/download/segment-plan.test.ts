@@ -1,7 +1,9 @@
 // The pure parts of parallel ranges: which segment a connection takes next, the contiguous
-// prefix the hash may read, resume records, and when one more connection is worth it.
+// prefix the hash may read, resume records, when one more connection is worth it, and the
+// one-at-a-time write lane of a pass.
 import { describe, expect, it } from '@jest/globals';
 import { adapt, initialAdapt } from '../../src/download/adaptive-connections.js';
+import { serialWrite, type Pass } from '../../src/download/ranged-state.js';
 import { parseRecord } from '../../src/download/resume-record.js';
 import { SegmentPlan } from '../../src/download/segment-plan.js';
 
@@ -101,5 +103,27 @@ describe('adapt', () => {
 
   it('one connection when the cap is 1', () => {
     expect(initialAdapt(1)).toMatchObject({ target: 1, settled: true });
+  });
+});
+
+describe('serialWrite', () => {
+  it('runs one write of a pass at a time, in order, and a failed write does not stall the next', async () => {
+    const pass = { writeLane: Promise.resolve() } as unknown as Pass;
+    const log: string[] = [];
+    let active = 0;
+    let most = 0;
+    const write = (name: string, ms: number, fails = false) => async () => {
+      active++;
+      most = Math.max(most, active);
+      log.push(`start ${name}`);
+      await new Promise((r) => setTimeout(r, ms));
+      log.push(`end ${name}`);
+      active--;
+      if (fails) throw new Error(`${name} failed`);
+    };
+    const results = await Promise.allSettled([serialWrite(pass, write('a', 20)), serialWrite(pass, write('b', 5, true)), serialWrite(pass, write('c', 1))]);
+    expect(most).toBe(1);
+    expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   });
 });
