@@ -3,7 +3,8 @@
 //   A. one shard of 20,000 tiny files      B. one shard of 100,000 tiny files
 //   C. one shard of 8 LFS files of 1 GiB (8 concurrent streams)
 // Each round plans into a fresh root (`hfhpc plan --shards 1`, not timed; the planner's files cap
-// is raised so the shard really holds every file) and runs `hfhpc work` as a child, sampling its
+// is raised so the shard really holds every file) and runs `hfhpc work` as a child with the Node
+// options of the plan's rendered work command (as the array tasks run it), sampling its
 // VmHWM (peak RSS) and CPU time (all threads, /proc/<pid>/stat) until it exits.
 // `--hfhpc <path to cli/dist/bin.js>` measures another build (e.g. main's, for a before/after).
 //   npm run bench -- memory [--hfhpc PATH] [--small 20000,100000] [--tiny-size 6]
@@ -40,6 +41,8 @@ const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
 const loadBefore = load();
 const work = mkdtempSync(join(tmpdir(), 'hfhpc-memory-bench-'));
 
+// No rate-limit headers: the worker would pace itself to the anonymous budget (3,000 resolves per
+// 5 minutes), and memory is measured with the engine at full speed, its hardest case.
 async function startFakehub() {
   const config = join(work, 'repos.yaml');
   const streamFiles = Array.from({ length: streams }, (_, i) => `{ path: data/s${i}.bin, size: ${streamSize}, seed: ${7000 + i}, lfs: true }`).join(', ');
@@ -48,7 +51,7 @@ async function startFakehub() {
     .join('');
   writeFileSync(config, `repos:\n${small}  - id: bench/streams\n    files: [${streamFiles}]\n`);
   const ready = join(work, 'ready.json');
-  const child = spawn(process.execPath, [join(repoRoot, 'packages', 'fakehub', 'dist', 'bin.js'), '--config', config, '--ready-file', ready], {
+  const child = spawn(process.execPath, [join(repoRoot, 'packages', 'fakehub', 'dist', 'bin.js'), '--config', config, '--ready-file', ready, '--no-rate-limit-headers'], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   while (!existsSync(ready)) await new Promise((r) => setTimeout(r, 50));
@@ -85,7 +88,15 @@ function watchProcess(pid) {
 
 const workEnv = { PATH: process.env.PATH, HOME: process.env.HOME, HF_HOME: join(work, 'no-token') };
 
-/** Plan `repo` as one shard into a fresh root (not timed), then run and watch `hfhpc work`. */
+/** Node's options on the work command of the plan's rendered batch script: the worker is measured as the tasks run it. */
+function scriptNodeOptions(root) {
+  const line = readFileSync(join(root, '_hfhpc', 'plans', '1', 'download.sbatch'), 'utf8').split('\n').find((l) => / work --plan-id /.test(l));
+  if (!line) throw new Error(`no work command in ${root}'s download.sbatch`);
+  const words = line.split(' ');
+  return words.slice(1, words.indexOf('work') - 1).filter((w) => w.startsWith('--'));
+}
+
+/** Plan `repo` as one shard into a fresh root (not timed), then run and watch `hfhpc work` as the batch script runs it. */
 async function hfhpcRun(hubUrl, repo, files, tag) {
   const dir = join(work, tag);
   mkdirSync(dir, { recursive: true });
@@ -97,7 +108,7 @@ async function hfhpcRun(hubUrl, repo, files, tag) {
   });
   const r = await new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
-    const args = [hfhpc, 'work', '--task-id', '0', '--root', join(dir, 'root'), '--hub-url', hubUrl, '--concurrency', '8', '--log-level', 'warn'];
+    const args = [...scriptNodeOptions(join(dir, 'root')), hfhpc, 'work', '--task-id', '0', '--root', join(dir, 'root'), '--hub-url', hubUrl, '--concurrency', '8', '--log-level', 'warn'];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: workEnv });
     const stop = watchProcess(child.pid);
     let stderr = '';

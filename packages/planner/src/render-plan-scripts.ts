@@ -14,7 +14,7 @@ import { writeSbatchScript } from './sbatch/write-sbatch-script.js';
 /** The Slurm settings a plan renders with (the manifest's `slurm:` block with the CLI on top). */
 export type PlanSlurmSettings = Partial<SlurmSettings>;
 
-/** Options of `hfhpc work` a plan writes into its scripts (`plan --concurrency/--lease-ttl`). */
+/** Options of `hfhpc work` a plan writes into its scripts (`plan --concurrency/--lease-ttl/--worker-heap`). */
 export interface PlanWorkSettings {
   /** `--concurrency C`; omitted: the worker's default (the task's CPUs). */
   concurrency?: number;
@@ -22,6 +22,8 @@ export interface PlanWorkSettings {
   leaseTtlSeconds?: number;
   /** `--progress-interval S` in whole seconds (`run --local`); omitted: the worker's default (30). */
   progressIntervalSeconds?: number;
+  /** The worker's V8 old-generation cap in MiB; omitted: `DEFAULT_WORKER_HEAP_MIB`. */
+  heapMib?: number;
 }
 
 export interface RenderPlanScriptsParams {
@@ -100,6 +102,7 @@ export async function renderPlanScripts(params: RenderPlanScriptsParams): Promis
         concurrency: params.work?.concurrency,
         leaseTtlSeconds: params.work?.leaseTtlSeconds,
         progressIntervalSeconds: params.work?.progressIntervalSeconds,
+        heapMib: params.work?.heapMib,
       }),
     });
     const file = chunks.length === 1 ? `${name}.sbatch` : `${name}-${k}.sbatch`;

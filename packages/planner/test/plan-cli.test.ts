@@ -48,7 +48,7 @@ const sbatchCalls = async () => (await readFile(path.join(t.dir, 'sbatch.log'), 
 describe('hfhpc plan (child process)', () => {
   it('--submit --json: runs sbatch --parsable on the script and prints the documented object', async () => {
     const m = await t.manifest({ datasets: [{ repo: 'org/many', include: ['data/**'] }, { repo: 'org/twin' }] });
-    const r = await hfhpc(['--manifest', m, '--shards', '4', '--submit', '--json', '--max-parallel', '2', '--partition', 'dl']);
+    const r = await hfhpc(['--manifest', m, '--shards', '4', '--submit', '--json', '--max-parallel', '2', '--partition', 'dl', '--worker-heap', '96']);
     expect(r.stderr).not.toMatch(/error/i);
     expect(r.exitCode).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -60,7 +60,7 @@ describe('hfhpc plan (child process)', () => {
     const text = await readFile(script, 'utf8');
     expect(text).toContain('#SBATCH --array=0-3%2');
     expect(text).toContain('#SBATCH --partition=dl');
-    expect(text).toContain(`${process.execPath} ${BIN} work --plan-id 1`);
+    expect(text).toContain(`${process.execPath} --max-old-space-size=96 --max-semi-space-size=2 ${BIN} work --plan-id 1`);
     expect(withStore(t.dbPath, (s) => latestPlan(s)?.jobIds)).toEqual(['7001']);
     expect(r.stderr).toContain('pinned to'); // logs go to stderr, not into the JSON
   });

@@ -1,7 +1,8 @@
 // A shard many pages long, read from a real state database a page at a time: every file is
 // placed and recorded done, each blob fetched once even when its files span two repos, files
-// recorded done with their blob in place are set aside without a request, and the files held
-// in memory at once stay near a page plus what is in flight, far below the shard.
+// recorded done with their blob in place are set aside without a request, a blob shared by more
+// paths than a page is run a chunk at a time, and the files held in memory at once stay near a
+// page plus what is in flight, far below the shard.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -86,6 +87,30 @@ describe('runShard over pages', () => {
     expect(res.maxFilesHeld).toBeGreaterThan(0);
     expect(res.maxFilesHeld).toBeLessThanOrEqual(lowWater - 1 + pageSize + 1 + 2 * concurrency);
     expect(meter.counts).toMatchObject({ filesTotal: 120, filesDone: 120, filesFailed: 0 });
+  });
+
+  it('runs a blob with more paths than a page (many empty files) a chunk at a time: one download, never two chunks at once, memory of a few pages', async () => {
+    const shared = bytes(3);
+    const files: FixtureFile[] = [
+      ...manyFiles(20),
+      ...Array.from({ length: 100 }, (_, i) => ({ repo: 'org/a', path: `same/f${i}.txt`, content: shared })),
+    ];
+    fx = planFixture(files);
+    const dl = fakeDownload(files);
+    const slowShared: DownloadFn = async (req) => {
+      // Slow enough that a second chunk of the blob would start its own download if allowed to run now.
+      if (req.finalPath.endsWith(blobOf(files[20]))) await new Promise((r) => setTimeout(r, 50));
+      return dl(req);
+    };
+    const pageSize = 8;
+    const concurrency = 4;
+    const { res } = await run(fx, slowShared, pageSize, concurrency);
+    expect(res.failures).toEqual([]);
+    expect(res.filesDone).toBe(120);
+    expect(states(fx).every((s) => s === 'done')).toBe(true);
+    expect(dl.calls.filter((c) => c.finalPath.endsWith(blobOf(files[20])))).toHaveLength(1);
+    expect(res.maxFilesHeld).toBeLessThanOrEqual(4 * concurrency - 1 + 2 * pageSize + concurrency * pageSize);
+    expect(res.maxFilesHeld).toBeLessThan(100);
   });
 
   it('sets aside files recorded done whose blob is in place, page by page, and fetches again one whose blob vanished', async () => {

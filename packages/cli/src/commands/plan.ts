@@ -29,6 +29,7 @@ const builder = (y: Argv<GlobalArgs>) =>
     .option('max-array-size', numberOption('--max-array-size', { min: 1, max: 4_000_001, integer: true }, { group: SLURM, describe: 'MaxArraySize when scontrol does not tell [default 1001]' }))
     .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { group: WORK, describe: 'files each task downloads at once [default: the task\'s CPUs]' }))
     .option('lease-ttl', numberOption('--lease-ttl', { min: 1, max: MAX_SECONDS, integer: true, unit: 'seconds' }, { group: WORK, describe: 'seconds a dead task keeps its shard before another task takes it over [default 120]' }))
+    .option('worker-heap', numberOption('--worker-heap', { min: 32, max: 1_048_576, integer: true, unit: 'MiB' }, { group: WORK, describe: 'V8 heap cap of each task\'s worker in MiB (its old generation); raise it only if a worker dies with "JavaScript heap out of memory" [default 48]' }))
     .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan; write nothing' })
     .option('submit', { type: 'boolean', default: false, describe: 'run sbatch --parsable on the scripts and record the job ids' })
     .option('json', { type: 'boolean', default: false, describe: 'print {plan_id, datasets, files, bytes, shards, scripts, job_ids} on stdout' })
@@ -69,7 +70,7 @@ export const command: CommandModule<GlobalArgs, PlanArgs> = {
       maxParallel: argv['max-parallel'],
       slurm: slurmOptions(argv),
       maxArraySize: argv['max-array-size'],
-      work: { concurrency: argv.concurrency, leaseTtlSeconds: argv['lease-ttl'] },
+      work: { concurrency: argv.concurrency, leaseTtlSeconds: argv['lease-ttl'], heapMib: argv['worker-heap'] },
       hfhpcBin: fileURLToPath(new URL('../bin.js', import.meta.url)),
       logger,
     };

@@ -14,6 +14,7 @@ const builder = (y: Argv<GlobalArgs>) =>
     .option('shard-size', { type: 'string', describe: 'bytes per shard, e.g. 200GB (instead of --shards)' })
     .option('concurrency', numberOption('--concurrency', { min: 1, max: 1024, integer: true }, { describe: 'files each worker downloads at once [default: the CPUs available]' }))
     .option('lease-ttl', numberOption('--lease-ttl', { min: 1, max: MAX_SECONDS, integer: true, unit: 'seconds' }, { describe: 'lease lifetime in seconds [default 120]' }))
+    .option('worker-heap', numberOption('--worker-heap', { min: 32, max: 1_048_576, integer: true, unit: 'MiB' }, { describe: 'V8 heap cap of each task\'s worker in MiB (its old generation); raise it only if a worker dies with "JavaScript heap out of memory" [default 48]' }))
     .option('progress-interval', numberOption('--progress-interval', { min: 1, max: MAX_SECONDS, integer: true, unit: 'seconds' }, { describe: 'seconds between Progress: lines [default 30]' }))
     .option('force', { type: 'boolean', default: false, describe: 'every file back to pending: blobs on disk are hashed again and fetched again unless they match' });
 type RunArgs = ArgsOf<typeof builder>;
@@ -48,7 +49,7 @@ export const command: CommandModule<GlobalArgs, RunArgs> = {
       // The local scheduler takes any array size: no `scontrol show config` (seconds when no controller answers).
       askSlurm: false,
       force: argv.force,
-      work: { concurrency: argv.concurrency, leaseTtlSeconds: argv['lease-ttl'], progressIntervalSeconds: argv['progress-interval'] },
+      work: { concurrency: argv.concurrency, leaseTtlSeconds: argv['lease-ttl'], heapMib: argv['worker-heap'], progressIntervalSeconds: argv['progress-interval'] },
       // The same hfhpc entry `hfhpc plan` writes into the scripts it renders for a cluster.
       hfhpcBin: fileURLToPath(new URL('../bin.js', import.meta.url)),
       logger,

@@ -1,18 +1,21 @@
-// The worker's paged view of one shard: its files a page at a time, largest blobs first, a
-// blob's files never split between pages, so a worker holds what is in flight and not the shard.
+// The worker's paged view of one shard: its files a page at a time, largest blobs first, so a
+// worker holds what is in flight and not the shard. A blob's files come together, in chunks of
+// at most a page when one blob has more paths than that (many empty files share one blob).
 import type { Store } from './open-store.js';
 import { shardFileFromRow } from './shards.js';
 import { stmt } from './statements.js';
 import type { ShardFile } from './types.js';
 
-/** Where the next page starts: after this (size, blob) key in the shard's order. */
+/** Where the next page starts: after this (size, blob) key in the shard's order, or within that blob after file `id`. */
 export interface ShardFilesCursor {
   size: number;
   blob: string;
+  /** Set when the last page ended inside the blob: the next page is the blob's next chunk. */
+  id?: number;
 }
 
 export interface ShardFilesPage {
-  /** In the shard's order (size, then blob, descending; a blob's files in plan order); every file of each blob it names. */
+  /** In the shard's order (size, then blob, descending; a blob's files in plan order); at most 2 × limit files. */
   files: ShardFile[];
   /** The next page's start; undefined when this page ends the shard. */
   next?: ShardFilesCursor;
@@ -33,30 +36,40 @@ const NEXT_PAGE = `SELECT ${COLUMNS}
 WHERE f.shard_id = @shardId AND (f.size, f.blob) < (@size, @blob)
 ORDER BY f.size DESC, f.blob DESC, f.id LIMIT @limit`;
 
-// The rest of the last blob a full page reached, so that a blob's files come together.
+// The rest of the last blob a full page reached (so that a blob's files come together), a
+// chunk at a time.
 const BLOB_REST = `SELECT ${COLUMNS}
 WHERE f.shard_id = @shardId AND f.size = @size AND f.blob = @blob AND f.id > @id
-ORDER BY f.id`;
+ORDER BY f.id LIMIT @limit`;
 
 /**
  * One page of a shard's files (done ones included: the worker checks their blob is still
- * there), at least `limit` files unless the shard ends, more only to finish the last blob.
- * Keyset pagination: each page costs its own rows, and files whose state changed between pages
- * (finished by another claim) are read as they are now.
+ * there): `limit` files unless the shard ends, plus up to `limit` more to finish the last blob;
+ * a blob with more paths than that continues in the next page (the cursor's `id`), a chunk
+ * of at most `limit` files. Keyset pagination: each page costs its own rows, and files whose
+ * state changed between pages (finished by another claim) are read as they are now.
  */
 export function shardFilesPage(store: Store, p: { shardId: number; after?: ShardFilesCursor; limit: number }): ShardFilesPage {
   const limit = Math.max(1, Math.floor(p.limit));
+  const { shardId, after } = p;
   return store.read((db) => {
-    const rows = (
-      p.after
-        ? stmt(db, NEXT_PAGE).all({ shardId: p.shardId, size: p.after.size, blob: p.after.blob, limit })
-        : stmt(db, FIRST_PAGE).all({ shardId: p.shardId, limit })
-    ) as Record<string, unknown>[];
+    const blobRest = (size: unknown, blob: unknown, id: unknown) => stmt(db, BLOB_REST).all({ shardId, size, blob, id, limit }) as Record<string, unknown>[];
+    if (after?.id !== undefined) {
+      const chunk = blobRest(after.size, after.blob, after.id);
+      if (chunk.length) return pageOf([], chunk, limit, after);
+    }
+    const rows = (after ? stmt(db, NEXT_PAGE).all({ shardId, size: after.size, blob: after.blob, limit }) : stmt(db, FIRST_PAGE).all({ shardId, limit })) as Record<string, unknown>[];
     if (rows.length < limit) return { files: rows.map(shardFileFromRow) };
     const last = rows[rows.length - 1];
-    const rest = stmt(db, BLOB_REST).all({ shardId: p.shardId, size: last.size, blob: last.blob, id: last.id }) as Record<string, unknown>[];
-    return { files: [...rows, ...rest].map(shardFileFromRow), next: { size: last.size as number, blob: last.blob as string } };
+    return pageOf(rows, blobRest(last.size, last.blob, last.id), limit, { size: last.size as number, blob: last.blob as string });
   });
+}
+
+/** A page of `rows` plus a chunk of the last blob's `rest`: the cursor stays inside the blob while a full chunk may leave more. */
+function pageOf(rows: Record<string, unknown>[], rest: Record<string, unknown>[], limit: number, blob: { size: number; blob: string }): ShardFilesPage {
+  const files = [...rows, ...rest].map(shardFileFromRow);
+  const next = rest.length === limit ? { size: blob.size, blob: blob.blob, id: rest[rest.length - 1].id as number } : { size: blob.size, blob: blob.blob };
+  return { files, next };
 }
 
 /** A shard's planned totals (kept on its row: no pass over its files). */

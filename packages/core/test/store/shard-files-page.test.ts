@@ -1,5 +1,6 @@
 // The worker's paged read of a shard: keyset pages in (size, blob) descending order, a blob's
-// files never split between pages and in plan order, cursor continuation, files finished by
+// files never split between pages and in plan order (one with more paths than a page: in
+// chunks of at most a page, on consecutive pages), cursor continuation, files finished by
 // another claim between pages read as they are now, an empty shard, and the index that serves it.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import {
@@ -92,6 +93,29 @@ describe('shardFilesPage', () => {
     const shared = expected.filter((f, i, xs) => xs.some((g, j) => j !== i && g.blob === f.blob));
     expect(new Set(shared.map((f) => f.repo))).toEqual(new Set(['org/a', 'org/b']));
     expect(shardFilesPage(t.store, { shardId: id, limit: 1 }).files.length).toBe(expected[0].blob === expected[1].blob ? 2 : 1);
+  });
+
+  it('reads a blob with more paths than a page in chunks of at most a page, on consecutive pages, never more than 2 × limit files a page', () => {
+    t = testDb();
+    // Files 10..39 share one blob (many empty files do): 30 paths.
+    const extra: Partial<NewPlanFile>[] = [];
+    for (let i = 10; i < 40; i++) extra[i] = { size: 120, oid: blobName(7777), blob: blobName(7777) };
+    createPlan(t.store, plan(60, extra));
+    const id = shardId(t.store, 0);
+    const expected = [...shardFiles(t.store, id)].sort((a, b) => b.size - a.size || (a.blob < b.blob ? 1 : a.blob > b.blob ? -1 : a.id - b.id));
+    for (const limit of [1, 3, 4, 7, 29, 30, 31, 1000]) {
+      const pages = allPages(t.store, id, limit);
+      expect(pages.flat()).toEqual(expected);
+      pages.slice(0, -1).forEach((p) => expect(p.length).toBeGreaterThan(0));
+      pages.forEach((p) => expect(p.length).toBeLessThanOrEqual(2 * limit));
+      const onPages = (blob: string) => pages.flatMap((p, i) => (p.some((f) => f.blob === blob) ? [i] : []));
+      const big = onPages(blobName(7777));
+      expect(big).toEqual(Array.from({ length: big.length }, (_, k) => big[0] + k));
+      if (limit >= 30) expect(big).toHaveLength(1);
+      else expect(big.length).toBeGreaterThanOrEqual(Math.ceil(30 / (2 * limit)));
+      // Blobs of at most `limit` paths are still never split.
+      for (const f of expected) if (f.blob !== blobName(7777) && limit >= 2) expect(onPages(f.blob)).toHaveLength(1);
+    }
   });
 
   it('continues from the cursor and reads files finished by another claim between pages as they are now', () => {

@@ -1,5 +1,8 @@
 // The command lines the batch scripts run: absolute paths to the same Node and the same hfhpc
 // that rendered them, so a task never depends on the PATH or modules of the compute node.
+// The worker runs with a bounded V8 heap: its live objects are what is in flight (a few tens
+// of MiB), but with Node's defaults V8 lets per-request garbage pile up to several times that
+// before a full collection (docs/operations.md, "Worker memory").
 import { assertHubUrl } from '@hfhpc/core';
 import { checkAbsolute, checkInt } from './check-values.js';
 
@@ -22,12 +25,25 @@ export interface WorkCommandParams {
   leaseTtlSeconds?: number;
   /** Seconds between Progress: lines; omitted: the worker's default. */
   progressIntervalSeconds?: number;
+  /** The worker's V8 old-generation cap in MiB. Default `DEFAULT_WORKER_HEAP_MIB`. */
+  heapMib?: number;
+}
+
+/** The worker's V8 old-generation cap (MiB) unless the plan says otherwise (`plan --worker-heap`). */
+export const DEFAULT_WORKER_HEAP_MIB = 48;
+/** Each of the young generation's two semi-spaces (MiB): Node's default of 16 holds 32 MiB of short-lived garbage. */
+const WORKER_SEMI_SPACE_MIB = 2;
+
+/** Node's options for a worker process: its heap caps. */
+export function workerNodeOptions(heapMib = DEFAULT_WORKER_HEAP_MIB): string[] {
+  return [`--max-old-space-size=${checkInt('heapMib', heapMib, 32)}`, `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`];
 }
 
 /** argv of `hfhpc work` for one array (no token: the worker finds it at run time). */
 export function workCommand(params: WorkCommandParams): string[] {
   const argv = [
     checkAbsolute('nodePath', params.nodePath),
+    ...workerNodeOptions(params.heapMib),
     checkAbsolute('hfhpcBin', params.hfhpcBin),
     'work',
     '--plan-id', String(checkInt('planId', params.planId, 1)),

@@ -98,6 +98,15 @@ describe('workCommand', () => {
     expect(workCommand({ ...base, progressIntervalSeconds: 5 }).slice(-2)).toEqual(['--progress-interval', '5']);
     expect(() => workCommand({ ...base, progressIntervalSeconds: 0.5 })).toThrow(UsageError);
   });
+
+  test('runs the worker with a bounded V8 heap: 48 MiB of old generation unless the plan says more, 2 MiB semi-spaces', () => {
+    const base = { nodePath: NODE, hfhpcBin: BIN, planId: 1, db: '/scratch/hf/state.sqlite', root: '/scratch/hf', hubUrl: 'https://huggingface.co' };
+    expect(workCommand(base).slice(0, 4)).toEqual([NODE, '--max-old-space-size=48', '--max-semi-space-size=2', BIN]);
+    expect(workCommand({ ...base, heapMib: 256 })[1]).toBe('--max-old-space-size=256');
+    expect(() => workCommand({ ...base, heapMib: 16 })).toThrow(UsageError);
+    // The verify job is not capped: it hashes files, its heap is not what grows.
+    expect(verifyCommand({ nodePath: NODE, hfhpcBin: BIN, db: '/scratch/hf/state.sqlite', root: '/scratch/hf' })[1]).toBe(BIN);
+  });
 });
 
 describe('renderSbatch', () => {

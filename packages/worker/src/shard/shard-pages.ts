@@ -36,6 +36,9 @@ export class ShardPages {
   private reading: Promise<void> | undefined;
   private failure: { err: unknown } | undefined;
   private readonly checkedRepos = new Set<string>();
+  /** Blobs with a group in flight: a blob read in chunks (more paths than a page) runs one chunk at a time. */
+  private readonly busyBlobs = new Set<string>();
+  private released: { promise: Promise<void>; resolve: () => void } | undefined;
   /** Most files held at once (waiting plus in flight): what memory is bounded by. */
   maxFilesHeld = 0;
   /** Pages read so far. */
@@ -59,19 +62,44 @@ export class ShardPages {
           })
           .finally(() => (this.reading = undefined));
       }
-      const g = this.waiting.shift();
-      if (g) {
-        this.waitingFiles -= g.files.length;
-        this.inFlightFiles += g.files.length;
-        return g;
+      const g = this.takeWaiting();
+      if (g) return g;
+      if (this.waiting.length) {
+        // Every waiting group is a later chunk of a blob still in flight: the earlier chunk
+        // fetches the blob, the later ones find it in place.
+        await Promise.race([this.releaseSignal(), this.reading ?? new Promise<void>(() => undefined)]);
+        continue;
       }
       if (!this.reading) return undefined;
       await this.reading;
     }
   }
 
+  /** Resolves at the next `release`. */
+  private releaseSignal(): Promise<void> {
+    if (!this.released) {
+      let resolve = (): void => undefined;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.released = { promise, resolve };
+    }
+    return this.released.promise;
+  }
+
+  private takeWaiting(): BlobGroup | undefined {
+    const i = this.waiting.findIndex((w) => !this.busyBlobs.has(w.blob));
+    if (i < 0) return undefined;
+    const [g] = i === 0 ? [this.waiting.shift()!] : this.waiting.splice(i, 1);
+    this.busyBlobs.add(g.blob);
+    this.waitingFiles -= g.files.length;
+    this.inFlightFiles += g.files.length;
+    return g;
+  }
+
   /** The group is finished (placed, failed or stopped): its files are no longer held. */
   release(g: BlobGroup): void {
+    this.busyBlobs.delete(g.blob);
+    this.released?.resolve();
+    this.released = undefined;
     this.inFlightFiles -= g.files.length;
     for (const f of g.files) this.run.todo.delete(f);
     this.run.forgetGroup(g);
