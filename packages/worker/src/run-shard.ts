@@ -25,7 +25,7 @@ export async function runShard(params: RunShardParams): Promise<RunShardResult> 
     const totals = await store.readAsync(() => shardTotals(store, claim.shardId));
     // Files set aside as done are counted as their page is read.
     meter.addShard({ index: claim.index, files: totals.files, bytes: totals.bytes, filesDone: 0, bytesDone: 0 });
-    const source = new ShardPages({ run, pageSize: params.pageSize, onPage: params.onPage });
+    const source = new ShardPages({ run, pageSize: params.pageSize, onPage: params.onPage, connections: params.connections });
     let failure: { err: unknown } | undefined;
     // As run-pool: no new group starts once aborted; those running see the signal and are awaited.
     const runner = async (): Promise<void> => {

@@ -1,6 +1,6 @@
 import { openStore } from '@hfhpc/core';
 import { claimLoop } from './claim-loop.js';
-import { downloadBlob } from './download/index.js';
+import { ConnectionBudget, DEFAULT_RANGES, downloadBlob } from './download/index.js';
 import { giveBackLeftovers } from './lease-release.js';
 import { ProgressMeter } from './progress-meter.js';
 import { watchSignals } from './signals.js';
@@ -33,9 +33,11 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
     const meter = new ProgressMeter({ now: opts.now });
     stopReports = startProgressReports(log, meter, opts.intervalMs);
     log.info(`task ${opts.taskId} starting as ${owner}: plan ${plan.id}, ${opts.concurrency} downloads at once, lease ttl ${opts.ttlMs / 1000}s${opts.steal ? '' : ', no stealing'}`);
+    // One connection per group in flight (the pool's concurrency); a ranged blob adds more while any are free.
+    const connections = new ConnectionBudget(Math.max(opts.concurrency, params.connectionsPerFile ?? DEFAULT_RANGES.connections));
     const result = await claimLoop({
-      ...opts, ...task, store, planId: plan.id, meter, signals,
-      download: params.download ?? downloadWith(params.connectionsPerFile), progressFlushMs: params.progressFlushMs ?? 5000,
+      ...opts, ...task, store, planId: plan.id, meter, signals, connections,
+      download: params.download ?? downloadWith(params.connectionsPerFile, connections), progressFlushMs: params.progressFlushMs ?? 5000,
     });
     if (signals.signal.aborted) throw signals.signal.reason;
     // Never exit 0 with a shard still leased to this process: whatever path led here, give it
@@ -52,7 +54,7 @@ export async function runWorker(params: RunWorkerParams): Promise<WorkerResult> 
   }
 }
 
-/** The engine, with `--connections-per-file` when given. */
-function downloadWith(connections: number | undefined): DownloadFn {
-  return connections === undefined ? downloadBlob : (req) => downloadBlob({ ...req, ranges: { connections } });
+/** The engine, with `--connections-per-file` when given, its ranged blobs within the task's connection budget. */
+function downloadWith(connections: number | undefined, budget: ConnectionBudget): DownloadFn {
+  return (req) => downloadBlob({ ...req, ranges: { ...(connections === undefined ? {} : { connections }), budget } });
 }

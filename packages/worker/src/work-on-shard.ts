@@ -11,6 +11,7 @@ import {
   type SymlinkableDir,
 } from '@hfhpc/core';
 import type { DownloadFn } from './download-fn.js';
+import type { ConnectionBudget } from './download/connection-budget.js';
 import { toDiskError } from './disk-error.js';
 import { cannotRelease } from './lease-release.js';
 import type { ProgressMeter } from './progress-meter.js';
@@ -35,6 +36,8 @@ export interface WorkOnShardParams {
   log: Logger;
   signals: SignalWatch;
   download: DownloadFn;
+  /** The task's connections, shared with the engine's ranged blobs. */
+  connections?: ConnectionBudget;
   progressFlushMs: number;
   /** Datasets whose repo metadata this task wrote already. */
   metaDone: Set<number>;
@@ -83,7 +86,7 @@ async function runAndFinish(p: WorkOnShardParams, lease: ShardLease, signal: Abo
   const dirs = new CacheDirs(p.root, { allowSymlinkedDirs: p.allowSymlinkedDirs });
   const res = await runShard({
     store, claim: lease.claim, onPage: (files) => writeRepoMeta(p, dirs, files), root: p.root, hubUrl: p.hubUrl, token: p.token, concurrency: p.concurrency,
-    download: p.download, gate: p.gate, meter: p.meter, progress: lease.progressSink(), done: lease.doneFiles, signal, log: p.log,
+    connections: p.connections, download: p.download, gate: p.gate, meter: p.meter, progress: lease.progressSink(), done: lease.doneFiles, signal, log: p.log,
     recheckBlobs: p.recheckBlobs, lease: lease.downloadLease(), dirs,
   });
   lease.stopHeartbeat();

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { cacheLayout, claimShard, createLogger, type Claim } from '@hfhpc/core';
 import { DoneRecorder } from '../src/done-recorder.js';
+import { ConnectionBudget } from '../src/download/connection-budget.js';
 import type { DownloadFn } from '../src/download-fn.js';
 import { ProgressMeter } from '../src/progress-meter.js';
 import { runShard } from '../src/run-shard.js';
@@ -37,12 +38,12 @@ function claimOwn(f: PlanFixture): Claim {
   return c;
 }
 
-async function run(f: PlanFixture, download: DownloadFn, pageSize: number, concurrency: number) {
+async function run(f: PlanFixture, download: DownloadFn, pageSize: number, concurrency: number, connections?: ConnectionBudget) {
   const claim = claimOwn(f);
   const done = new DoneRecorder({ store: f.store, claim: () => claim, maxBatch: 5 });
   const meter = new ProgressMeter();
   const res = await runShard({
-    store: f.store, claim, root: f.root, hubUrl: 'http://127.0.0.1:9', concurrency, pageSize,
+    store: f.store, claim, root: f.root, hubUrl: 'http://127.0.0.1:9', concurrency, pageSize, connections,
     download, gate: noGate, meter, progress: { update: () => undefined, forget: () => undefined },
     done, signal: new AbortController().signal, log,
   });
@@ -72,7 +73,17 @@ describe('runShard over pages', () => {
     };
     const pageSize = 8;
     const concurrency = 3;
-    const { res, meter } = await run(fx, counting, pageSize, concurrency);
+    // Each group in flight holds one of the task's connections, and gives it back.
+    const connections = new ConnectionBudget(8);
+    let mostHeld = 0;
+    const holding: DownloadFn = async (req) => {
+      mostHeld = Math.max(mostHeld, connections.inUse);
+      return counting(req);
+    };
+    const { res, meter } = await run(fx, holding, pageSize, concurrency, connections);
+    expect(mostHeld).toBeGreaterThanOrEqual(1);
+    expect(mostHeld).toBeLessThanOrEqual(concurrency);
+    expect(connections.inUse).toBe(0);
     expect(res.failures).toEqual([]);
     expect(res.filesDone).toBe(120);
     expect(states(fx).every((s) => s === 'done')).toBe(true);

@@ -75,7 +75,8 @@ export async function downloadBlob(params: DownloadBlobParams): Promise<Download
     }
     const settings = settingsFor(params, fs);
     const ranges = { ...DEFAULT_RANGES, ...params.ranges };
-    if (usesRanges(expected.size, ranges)) {
+    const resumesRanged = (params.resumeFrom ?? []).some(isResumeRecord);
+    if (usesRanges(expected.size, ranges) && (resumesRanged || ranges.budget?.hasFree() !== false)) {
       return await rangedTransfer(params, settings, hasher, ranges, (n) => (offset = n), (p) => transfer(p, settings, hasher, (n) => (offset = n)));
     }
     // A ranged download's resume record is no partial of this path: dropped (its partial is then taken as a prefix; the hash decides).

@@ -4,6 +4,7 @@ export { HashWorkerPool, defaultHashPool, type HashWorkerPoolParams } from './ha
 export { createMemoryGate, processGate, type MemoryGate, type MemoryGateParams } from './memory-gate.js';
 export { EMPTY_GIT_BLOB_SHA1, EMPTY_SHA256 } from './blob-hash.js';
 export { DEFAULT_RANGES } from './ranged-transfer.js';
+export { ConnectionBudget } from './connection-budget.js';
 export type {
   DownloadBlobParams,
   DownloadBlobResult,

@@ -105,19 +105,21 @@ function adaptEveryWindow(r: Ranged, pass: Pass): NodeJS.Timeout {
 
 /** Start connections up to the adaptive target (never more than segments left to claim). */
 function spawn(r: Ranged, pass: Pass): void {
+  const { budget } = r.options;
   while (pass.error === undefined && pass.running < pass.adapt.target && pass.plan.hasUnclaimed()) {
+    // The blob's first connection is the download's own; each further one needs a free one of the task's.
+    const extra = pass.running > 0;
+    if (extra && budget && !budget.tryTake()) return;
     pass.running++;
-    void connection(r, pass).then(
-      () => {
-        pass.running--;
-        pass.pulse();
-      },
-      (err: unknown) => {
-        pass.running--;
-        fail(pass, err);
-        pass.pulse();
-      },
-    );
+    const ended = () => {
+      pass.running--;
+      if (extra) budget?.give();
+      pass.pulse();
+    };
+    void connection(r, pass).then(ended, (err: unknown) => {
+      fail(pass, err);
+      ended();
+    });
   }
 }
 

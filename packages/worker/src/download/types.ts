@@ -2,6 +2,7 @@
 import type { Got } from 'got';
 import type { BlobExpectation, HttpHeaders } from '@hfhpc/core';
 import type { HashWorkerPool } from './hash-worker-pool.js';
+import type { ConnectionBudget } from './connection-budget.js';
 
 /**
  * The cluster-wide request throttle: `wait` before every request to the Hub, `pause` after a
@@ -87,6 +88,8 @@ export interface RangeOptions {
   windowMs: number;
   /** Relative growth an added step must bring to be kept. Default 0.1. */
   minGain: number;
+  /** The task's connections, shared by its downloads: a connection beyond a blob's first is added only while one is free. Default: none (only `connections` bounds a blob). */
+  budget?: ConnectionBudget;
 }
 
 export interface DownloadBlobParams {

@@ -1,4 +1,5 @@
 import { shardFilesPage, type ShardFile, type ShardFilesCursor } from '@hfhpc/core';
+import type { ConnectionBudget } from '../download/connection-budget.js';
 import { groupByBlob, type BlobGroup } from './blob-group.js';
 import { sizeOf } from './own-files.js';
 import type { ShardRun } from './shard-run.js';
@@ -14,6 +15,8 @@ export interface ShardPagesParams {
   lowWater?: number;
   /** Called with each page's files before any of them is looked at on disk (the repos' metadata). */
   onPage?: (files: readonly ShardFile[]) => Promise<void>;
+  /** The task's connections: a group in flight holds one. */
+  connections?: ConnectionBudget;
 }
 
 /**
@@ -28,6 +31,7 @@ export class ShardPages {
   private readonly pageSize: number;
   private readonly lowWater: number;
   private readonly onPage?: (files: readonly ShardFile[]) => Promise<void>;
+  private readonly connections?: ConnectionBudget;
   private waiting: BlobGroup[] = [];
   private waitingFiles = 0;
   private inFlightFiles = 0;
@@ -49,6 +53,7 @@ export class ShardPages {
     this.pageSize = Math.max(1, p.pageSize ?? DEFAULT_PAGE_SIZE);
     this.lowWater = p.lowWater ?? Math.max(4 * p.run.params.concurrency, Math.floor(this.pageSize / 4));
     this.onPage = p.onPage;
+    this.connections = p.connections;
   }
 
   /** The next group to work on, or undefined when the shard has no more. Safe to call from several runners at once. */
@@ -90,6 +95,7 @@ export class ShardPages {
     if (i < 0) return undefined;
     const [g] = i === 0 ? [this.waiting.shift()!] : this.waiting.splice(i, 1);
     this.busyBlobs.add(g.blob);
+    this.connections?.hold();
     this.waitingFiles -= g.files.length;
     this.inFlightFiles += g.files.length;
     return g;
@@ -98,6 +104,7 @@ export class ShardPages {
   /** The group is finished (placed, failed or stopped): its files are no longer held. */
   release(g: BlobGroup): void {
     this.busyBlobs.delete(g.blob);
+    this.connections?.give();
     this.released?.resolve();
     this.released = undefined;
     this.inFlightFiles -= g.files.length;

@@ -4,6 +4,7 @@ import type { DownloadLease } from '../download/index.js';
 import type { DoneRecorder } from '../done-recorder.js';
 import type { ProgressMeter } from '../progress-meter.js';
 import type { RequestGate } from '../throttle-gate.js';
+import type { ConnectionBudget } from '../download/connection-budget.js';
 
 /** Where per-file byte counts go between flushes (core's ProgressBatcher). */
 export interface ProgressSink {
@@ -25,6 +26,8 @@ export interface RunShardParams {
   token?: string;
   /** Blobs fetched at once. */
   concurrency: number;
+  /** The task's connections: each group in flight holds one (a ranged blob adds more only while one is free). */
+  connections?: ConnectionBudget;
   download: DownloadFn;
   gate: RequestGate;
   meter: ProgressMeter;

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { LeaseLostError } from '@hfhpc/core';
 import { startFakeHub, type FakeHub } from '@hfhpc/fakehub';
 import { createMemoryGate, downloadBlob, resolveUrl, type DownloadBlobParams, type DownloadFs } from '../../src/index.js';
+import { ConnectionBudget } from '../../src/download/connection-budget.js';
 import { tempDir } from './serve.js';
 
 const MiB = 1024 * 1024;
@@ -87,6 +88,39 @@ describe('downloadBlob over parallel ranges', () => {
     expect(ranges.length).toBe(Math.ceil(SIZE / (2 * MiB)));
     expect(result).toMatchObject({ bytesFetched: SIZE, resumedFrom: 0, skipped: false, sha256: p.expected.sha256 });
     expect(cdn().every((r) => !r.authorization)).toBe(true);
+  });
+
+  it("shares the task's connection budget: two blobs at once never hold more than it, and give every connection back", async () => {
+    class Watched extends ConnectionBudget {
+      most = 0;
+      refused = 0;
+      override hold(): void {
+        super.hold();
+        this.most = Math.max(this.most, this.inUse);
+      }
+      override tryTake(): boolean {
+        const ok = super.tryTake();
+        if (ok) this.most = Math.max(this.most, this.inUse);
+        else this.refused++;
+        return ok;
+      }
+    }
+    const budget = new Watched(3);
+    const one = async () => {
+      const p = await paramsFor({ ranges: { ...RANGES, budget } });
+      budget.hold();
+      try {
+        await downloadBlob(p);
+      } finally {
+        budget.give();
+      }
+      expectBlob(p);
+    };
+    await Promise.all([one(), one()]);
+    // Each blob wanted 4 connections (8 in all); the budget of 3 let one extra run at a time.
+    expect(budget.most).toBe(3);
+    expect(budget.refused).toBeGreaterThan(0);
+    expect(budget.inUse).toBe(0);
   });
 
   it('a dropped connection retries its segment from where it got; the others go on', async () => {
