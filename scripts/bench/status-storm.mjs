@@ -168,6 +168,7 @@ async function phase({ readers, workers, seconds, gapMs }) {
     stolen,
     workerCpuS: ok.reduce((n, w) => n + w.cpuS, 0),
     readerCpuS: rok.reduce((n, r) => n + r.cpuS, 0),
+    readerSplit: ["openCpuS", "readCpuS", "closeCpuS"].map((k) => rok.reduce((n, r) => n + (r[k] ?? 0), 0).toFixed(1)).join(" / "),
     p99: Math.max(...ok.map((w) => w.p99)),
     max: Math.max(...ok.map((w) => w.max)),
     exits: wr.map((w) => w?.exit ?? 'none'),
@@ -192,6 +193,7 @@ async function partB() {
   row('b. ratio with / without readers', ratio.toFixed(2), '≥ 0.8', ratio >= 0.8);
   row('b. leases lost (worker logs) / shards taken over from an expired lease (events), both phases', `${alone.lost + storm.lost} / ${alone.stolen + storm.stolen}`, '0 / 0', alone.lost + storm.lost + alone.stolen + storm.stolen === 0);
   row('b. CPU seconds used by the workers / by the status readers, storm phase (2 cores shared by all)', `${storm.workerCpuS.toFixed(1)} / ${storm.readerCpuS.toFixed(1)}`, '');
+  row('b. status readers: CPU seconds in open / readStatus / close', storm.readerSplit, '');
   row(`b. worker event-loop delay with ${readers} readers: p99 (worst worker)`, `${storm.p99} ms`, '< 100 ms', storm.p99 < 100);
   row(`b. worker event-loop delay with ${readers} readers: max (worst worker)`, `${storm.max} ms`, '< 1000 ms', storm.max < 1000);
   row('b. status reads during the storm (all readers), latency p50 / max', `${storm.reads} reads, ${storm.readP50} / ${storm.readMax} ms`, '');
