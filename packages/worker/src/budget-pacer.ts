@@ -6,6 +6,7 @@
 // is paced and the 429 + Retry-After pause (throttle-gate.ts) is the only brake.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mergeWindow, rateSampleOf, windowOfSample, type HttpHeaders, type RateGrant, type RateWindow } from '@hfhpc/core';
+import { deferred } from './deferred.js';
 
 /** The shared row, reached asynchronously (the store's `claimRateBudget` through `writeAsync`). */
 export interface BudgetTable {
@@ -163,12 +164,6 @@ export function createBudgetPacer(params: BudgetPacerParams): BudgetPacer {
       if (!claiming && now() - lastWrite >= flushMs) void claim(0);
     },
   };
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
 }
 
 /** `p`, or the abort reason as soon as `signal` aborts. */

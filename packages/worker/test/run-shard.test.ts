@@ -7,7 +7,6 @@ import {
   IntegrityError,
   StaleFenceError,
   cacheLayout,
-  claimShard,
   createLogger,
   listShards,
   type Claim,
@@ -16,21 +15,14 @@ import { ProgressMeter } from '../src/progress-meter.js';
 import { runShard } from '../src/run-shard.js';
 import { DoneRecorder } from '../src/done-recorder.js';
 import type { DownloadFn } from '../src/download-fn.js';
-import { blobOf, bytes, commitOf, fakeDownload, planFixture, type FixtureFile, type PlanFixture } from './helpers/plan-fixture.js';
+import { blobOf, bytes, claimOwn, commitOf, fakeDownload, noGate, planFixture, type FixtureFile, type PlanFixture } from './helpers/plan-fixture.js';
 
 const log = createLogger({ quiet: true });
-const noGate = { wait: async () => undefined, pause: () => undefined };
 let fx: PlanFixture | undefined;
 afterEach(() => {
   fx?.cleanup();
   fx = undefined;
 });
-
-function claimOwn(f: PlanFixture, owner = 'test@host:1', ttlMs = 60_000): Claim {
-  const c = claimShard(f.store, { planId: f.planId, owner, preferIndex: 0, ttlMs });
-  if (!c) throw new Error('nothing to claim');
-  return c;
-}
 
 async function run(f: PlanFixture, claim: Claim, download: DownloadFn, concurrency = 3, recheckBlobs = false) {
   const signal = new AbortController().signal;

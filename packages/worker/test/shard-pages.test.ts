@@ -6,16 +6,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cacheLayout, claimShard, createLogger, type Claim } from '@hfhpc/core';
+import { cacheLayout, createLogger } from '@hfhpc/core';
 import { DoneRecorder } from '../src/done-recorder.js';
 import { ConnectionBudget } from '../src/download/connection-budget.js';
 import type { DownloadFn } from '../src/download-fn.js';
 import { ProgressMeter } from '../src/progress-meter.js';
 import { runShard } from '../src/run-shard.js';
-import { blobOf, bytes, fakeDownload, planFixture, type FixtureFile, type PlanFixture } from './helpers/plan-fixture.js';
+import { blobOf, bytes, claimOwn, fakeDownload, noGate, planFixture, type FixtureFile, type PlanFixture } from './helpers/plan-fixture.js';
 
 const log = createLogger({ quiet: true });
-const noGate = { wait: async () => undefined, pause: () => undefined };
 let fx: PlanFixture | undefined;
 afterEach(() => {
   fx?.cleanup();
@@ -30,12 +29,6 @@ function manyFiles(n: number, state?: (i: number) => 'done' | 'pending'): Fixtur
     files.push({ repo: i % 2 ? 'org/b' : 'org/a', path: `d${i % 3}/f${i}.bin`, content, state: state?.(i) });
   }
   return files;
-}
-
-function claimOwn(f: PlanFixture): Claim {
-  const c = claimShard(f.store, { planId: f.planId, owner: 'test@host:1', preferIndex: 0, ttlMs: 60_000 });
-  if (!c) throw new Error('nothing to claim');
-  return c;
 }
 
 async function run(f: PlanFixture, download: DownloadFn, pageSize: number, concurrency: number, connections?: ConnectionBudget) {

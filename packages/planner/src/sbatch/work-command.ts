@@ -30,12 +30,12 @@ export interface WorkCommandParams {
 }
 
 /** The worker's V8 old-generation cap (MiB) unless the plan says otherwise (`plan --worker-heap`). */
-export const DEFAULT_WORKER_HEAP_MIB = 48;
+const DEFAULT_WORKER_HEAP_MIB = 48;
 /** Each of the young generation's two semi-spaces (MiB): Node's default of 16 holds 32 MiB of short-lived garbage. */
 const WORKER_SEMI_SPACE_MIB = 2;
 
 /** Node's options for a worker process: its heap caps. */
-export function workerNodeOptions(heapMib = DEFAULT_WORKER_HEAP_MIB): string[] {
+function workerNodeOptions(heapMib = DEFAULT_WORKER_HEAP_MIB): string[] {
   return [`--max-old-space-size=${checkInt('heapMib', heapMib, 32)}`, `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`];
 }
 

@@ -19,7 +19,7 @@ export class ConnectionBudget {
 
   /** One more connection for a ranged blob, if one is free. */
   tryTake(): boolean {
-    if (this.used >= this.size) return false;
+    if (!this.hasFree()) return false;
     this.used++;
     return true;
   }

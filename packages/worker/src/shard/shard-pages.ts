@@ -1,4 +1,5 @@
 import { shardFilesPage, type ShardFile, type ShardFilesCursor } from '@hfhpc/core';
+import { deferred, type Deferred } from '../deferred.js';
 import type { ConnectionBudget } from '../download/connection-budget.js';
 import { groupByBlob, type BlobGroup } from './blob-group.js';
 import { sizeOf } from './own-files.js';
@@ -42,7 +43,7 @@ export class ShardPages {
   private readonly checkedRepos = new Set<string>();
   /** Blobs with a group in flight: a blob read in chunks (more paths than a page) runs one chunk at a time. */
   private readonly busyBlobs = new Set<string>();
-  private released: { promise: Promise<void>; resolve: () => void } | undefined;
+  private released: Deferred | undefined;
   /** Most files held at once (waiting plus in flight): what memory is bounded by. */
   maxFilesHeld = 0;
   /** Pages read so far. */
@@ -82,11 +83,7 @@ export class ShardPages {
 
   /** Resolves at the next `release`. */
   private releaseSignal(): Promise<void> {
-    if (!this.released) {
-      let resolve = (): void => undefined;
-      const promise = new Promise<void>((r) => (resolve = r));
-      this.released = { promise, resolve };
-    }
+    this.released ??= deferred();
     return this.released.promise;
   }
 

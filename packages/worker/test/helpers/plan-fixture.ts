@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPlan, openStore, type NewPlanFile, type Store } from '@hfhpc/core';
+import { claimShard, createPlan, openStore, type Claim, type NewPlanFile, type Store } from '@hfhpc/core';
 import type { DownloadFn, DownloadRequest } from '../../src/download-fn.js';
 
 export interface FixtureFile {
@@ -87,3 +87,13 @@ export function fakeDownload(files: FixtureFile[], fail?: (req: DownloadRequest)
 }
 
 export const bytes = (n: number): Buffer => randomBytes(n);
+
+/** A request gate that never waits (no throttle in these tests). */
+export const noGate = { wait: async (): Promise<void> => undefined, pause: (): void => undefined };
+
+/** Claim the fixture's shard 0 (or the next one) as `owner`. */
+export function claimOwn(f: PlanFixture, owner = 'test@host:1', ttlMs = 60_000): Claim {
+  const c = claimShard(f.store, { planId: f.planId, owner, preferIndex: 0, ttlMs });
+  if (!c) throw new Error('nothing to claim');
+  return c;
+}
